@@ -1,0 +1,351 @@
+"""The `liveticker` command: run the server, manage the schema and accounts, publish posts.
+
+Every command reads the same settings as the server (LIVETICKER_* variables), so
+`LIVETICKER_DATABASE_URL=postgresql://… liveticker user create …` works against production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from liveticker import __version__
+from liveticker.domain import accounts, blogs, posts
+from liveticker.domain.accounts import Actor
+from liveticker.domain.inputs import BlogCreate, CloseInput, KeyPointsInput, PostCreate
+from liveticker.exceptions import LivetickerError
+from liveticker.settings import Settings
+from liveticker.storage.database import Database
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain and validation errors into one clear line and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except LivetickerError as exc:
+            raise click.ClickException(exc.message) from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+            )
+            raise click.ClickException(problems) from None
+
+    return wrapper
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    database = Database(_settings().database_url)
+    try:
+        database.upgrade()
+        with database.transaction() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+def _actor(session: Session, username: str) -> Actor:
+    return Actor.of(accounts.get_user(session, username))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="liveticker")
+def main() -> None:
+    """Liveticker: live blogs for newsrooms, with community notes."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [default: LIVETICKER_HOST]")
+@click.option("--port", type=int, default=None, help="Port [default: LIVETICKER_PORT]")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option(
+    "--demo", is_flag=True, help="Create the demo blog and login if the database is empty."
+)
+@friendly_errors
+def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
+    """Upgrade the schema, then serve the site and the API."""
+    import uvicorn
+
+    settings = _settings()
+    host = host or settings.host
+    port = port or settings.port
+    database = Database(settings.database_url)
+    database.upgrade()
+    login = None
+    if demo:
+        from liveticker.domain import demo as demo_content
+
+        with database.transaction() as session:
+            if demo_content.needs_demo(session):
+                info = demo_content.create_demo(session)
+                login = (info.username, info.password)
+    database.dispose()
+    url = f"http://{host}:{port}/"
+    click.echo(f"Liveticker {__version__} on {url}  (database: {_safe_url(settings.database_url)})")
+    if login:
+        click.echo(f"Demo login: {login[0]} / {login[1]}  (API: POST {url}api/v1/tokens)")
+    elif demo:
+        click.echo(
+            f"Demo login: {_demo_username()} / {_demo_password()} (if you kept the demo account)"
+        )
+    click.echo(f"API docs: {url}api/v1/docs")
+    # Worker processes build their own app from the environment.
+    os.environ["LIVETICKER_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "liveticker.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop" if sys.platform != "win32" else "auto",
+        http="httptools",
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+def _demo_username() -> str:
+    from liveticker.domain import demo as demo_content
+
+    return demo_content.DEMO_USERNAME
+
+
+def _demo_password() -> str:
+    from liveticker.domain import demo as demo_content
+
+    return demo_content.DEMO_PASSWORD
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Bring the schema to the newest version (the server does this on start too)."""
+    settings = _settings()
+    database = Database(settings.database_url)
+    database.upgrade()
+    database.dispose()
+    click.echo(f"schema up to date on {_safe_url(settings.database_url)}")
+
+
+@main.command()
+@friendly_errors
+def demo() -> None:
+    """Create the demo blogs and accounts (only on an empty database)."""
+    from liveticker.domain import demo as demo_content
+
+    with _transaction() as session:
+        if not demo_content.needs_demo(session):
+            raise click.ClickException("the database is not empty; the demo goes into a new one")
+        info = demo_content.create_demo(session)
+    click.echo(f"demo blog /blogs/{info.blog_slug}; login {info.username} / {info.password}")
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in accounts.Role]),
+    default="contributor",
+    show_default=True,
+)
+@click.option("--display-name", default="", help="Name shown with posts.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def user_create(username: str, role: str, display_name: str, password_stdin: bool) -> None:
+    """Create an account; the password comes from a prompt or --password-stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _transaction() as session:
+        made = accounts.create_user(
+            session, username=username, password=password, role=role, display_name=display_name
+        )
+        click.echo(f"created {made.role} {made.username}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--label", default="cli", show_default=True, help="What the token is for.")
+@friendly_errors
+def token_create(username: str, label: str) -> None:
+    """Create an API token for USERNAME and print it (it is shown only this once)."""
+    with _transaction() as session:
+        secret = accounts.create_token(session, accounts.get_user(session, username), label=label)
+    click.echo(secret)
+
+
+@main.group()
+def blog() -> None:
+    """Blogs."""
+
+
+@blog.command("create")
+@click.argument("slug")
+@click.option("--title", required=True)
+@click.option("--standfirst", default="")
+@click.option("--label", "labels", multiple=True, help="Topic label (repeatable).")
+@click.option("--publish", is_flag=True, help="Make it live at once.")
+@click.option("--as", "username", required=True, help="Editor account to act as.")
+@friendly_errors
+def blog_create(
+    slug: str, title: str, standfirst: str, labels: tuple[str, ...], publish: bool, username: str
+) -> None:
+    """Create a blog."""
+    data = BlogCreate(slug=slug, title=title, standfirst=standfirst, labels=list(labels))
+    with _transaction() as session:
+        actor = _actor(session, username)
+        made = blogs.create_blog(session, actor, data)
+        if publish:
+            blogs.publish_blog(session, actor, made)
+        click.echo(f"{made.status} blog /blogs/{made.slug} (short link /p/{made.short_code})")
+
+
+def _blog_action(name: str, action: Callable[[Session, Actor, Any], Any], doc: str) -> None:
+    @blog.command(name, help=doc)
+    @click.argument("slug")
+    @click.option("--as", "username", required=True, help="Editor account to act as.")
+    @friendly_errors
+    def command(slug: str, username: str) -> None:
+        with _transaction() as session:
+            actor = _actor(session, username)
+            changed = action(session, actor, blogs.get_blog(session, slug, actor))
+            click.echo(f"{changed.slug}: {changed.status}")
+
+
+_blog_action("publish", blogs.publish_blog, "Make a draft blog live.")
+_blog_action("reopen", blogs.reopen_blog, "Reopen a closed blog.")
+
+
+@blog.command("close")
+@click.argument("slug")
+@click.option("--message", default=None, help="Closing notice shown to readers.")
+@click.option("--as", "username", required=True, help="Editor account to act as.")
+@friendly_errors
+def blog_close(slug: str, message: str | None, username: str) -> None:
+    """Close a live blog."""
+    with _transaction() as session:
+        actor = _actor(session, username)
+        closed = blogs.close_blog(
+            session, actor, blogs.get_blog(session, slug, actor), CloseInput(message=message)
+        )
+        click.echo(f"{closed.slug}: {closed.status}")
+
+
+@blog.command("key-points")
+@click.argument("slug")
+@click.argument("items", nargs=-1, required=True)
+@click.option("--as", "username", required=True, help="Editor account to act as.")
+@friendly_errors
+def blog_key_points(slug: str, items: tuple[str, ...], username: str) -> None:
+    """Replace the key points with ITEMS (Markdown, one argument each)."""
+    with _transaction() as session:
+        actor = _actor(session, username)
+        target = blogs.get_blog(session, slug, actor)
+        blogs.set_key_points(session, actor, target, KeyPointsInput(items=list(items)))
+        click.echo(f"{slug}: {len(items)} key points")
+
+
+@main.group()
+def post() -> None:
+    """Posts."""
+
+
+@post.command("create")
+@click.argument("slug")
+@click.option("--body", default=None, help="Markdown text; '-' reads standard input.")
+@click.option("--headline", default=None)
+@click.option(
+    "--json", "json_file", type=click.File(), help="A JSON post body as the API takes it."
+)
+@click.option("--draft", is_flag=True, help="Save as a draft instead of publishing.")
+@click.option("--pin", is_flag=True, help="Pin it above the stream.")
+@click.option("--key-event", is_flag=True, help="Mark it as a key event.")
+@click.option("--as", "username", required=True, help="Account to act as.")
+@friendly_errors
+def post_create(
+    slug: str,
+    body: str | None,
+    headline: str | None,
+    json_file: Any,
+    draft: bool,
+    pin: bool,
+    key_event: bool,
+    username: str,
+) -> None:
+    """Write a post (published unless --draft or you are a contributor)."""
+    fields: dict[str, Any] = json.load(json_file) if json_file else {}
+    if not isinstance(fields, dict):
+        raise click.ClickException("--json must hold a JSON object")
+    if body is not None:
+        fields["body"] = sys.stdin.read() if body == "-" else body
+    if headline is not None:
+        fields["headline"] = headline
+    if draft:
+        fields["status"] = "draft"
+    if pin:
+        fields["pinned"] = True
+    if key_event:
+        fields["key_event"] = True
+    data = PostCreate.model_validate(fields)
+    with _transaction() as session:
+        actor = _actor(session, username)
+        made = posts.create_post(session, actor, blogs.get_blog(session, slug, actor), data)
+        click.echo(
+            f"{made.status} post {made.id}: /blogs/{slug}/posts/{made.id} (/p/{made.short_code})"
+        )
+
+
+def _register_optional_groups() -> None:
+    """Parts that live in their own packages add their commands here."""
+    try:
+        from liveticker.scoring.cli import notes
+    except ImportError:  # pragma: no cover - the scoring package is part of every install
+        return
+    main.add_command(notes)
+
+
+_register_optional_groups()

@@ -1,0 +1,155 @@
+"""Accounts, roles, passwords and API tokens.
+
+Passwords are hashed with argon2id. API tokens are 256-bit random strings shown once and
+stored as SHA-256 digests, so a leaked database does not leak working tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liveticker.exceptions import Conflict, NotFound, Unauthorized, ValidationFailed
+from liveticker.storage.models import ApiToken, User, utcnow
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "lt_"  # noqa: S105 - a public marker that makes leaked tokens findable
+_TOKEN_PATTERN = re.compile(r"^lt_[A-Za-z0-9_-]{20,100}$")
+
+# Replaced in the test suite with a cheaper hasher; production keeps argon2's defaults.
+password_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps login time the same either way.
+_DUMMY_HASH = password_hasher.hash("liveticker-timing-equalizer")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    CONTRIBUTOR = "contributor"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a request. `None` in place of an Actor means a public reader."""
+
+    user_id: int
+    username: str
+    role: Role
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role in (Role.ADMIN, Role.EDITOR)
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user_id=user.id, username=user.username, role=Role(user.role))
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str = "",
+) -> User:
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise ValidationFailed(
+            "username must be 2–40 characters: lowercase letters, digits, '.', '_' or '-'",
+            field="username",
+        )
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed(
+            f"role must be one of {', '.join(r.value for r in Role)}", field="role"
+        ) from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} exists already", field="username")
+    user = User(
+        username=username,
+        display_name=(display_name.strip() or username)[:80],
+        role=role.value,
+        password_hash=password_hasher.hash(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    username = username.strip().lower()
+    user = (
+        session.scalar(select(User).where(User.username == username))
+        if USERNAME_PATTERN.match(username)
+        else None
+    )
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    user.password_hash = password_hasher.hash(password)
+
+
+def check_password(session: Session, *, username: str, password: str) -> User:
+    """The active user with this password, or Unauthorized (same message either way)."""
+    username = username.strip().lower()
+    user = (
+        session.scalar(select(User).where(User.username == username))
+        if USERNAME_PATTERN.match(username)
+        else None
+    )
+    try:
+        password_hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.is_active:
+        raise Unauthorized("wrong username or password")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, *, label: str = "") -> str:
+    """Make an API token for the user and return it; only its digest is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), label=label[:80]))
+    session.flush()
+    return token
+
+
+def authenticate(session: Session, token: str) -> Actor:
+    """The actor a bearer token belongs to, or Unauthorized."""
+    if not _TOKEN_PATTERN.match(token):
+        raise Unauthorized("invalid API token")
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or not row.user.is_active:
+        raise Unauthorized("invalid API token")
+    now = utcnow()
+    # Writing on every request would turn reads into writes; a minute's precision is enough.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+    return Actor.of(row.user)

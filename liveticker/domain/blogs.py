@@ -1,0 +1,166 @@
+"""Blogs: creating, retitling, going live, closing and reopening, and the key points.
+
+Each change a reader can see goes through `mark_changed`, which moves the blog's
+"last updated" time and its version (the page ETag); live delivery hooks in there.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from liveticker.domain import permissions, revisions
+from liveticker.domain.accounts import Actor
+from liveticker.domain.inputs import (
+    SLUG_PATTERN,
+    BlogCreate,
+    BlogUpdate,
+    CloseInput,
+    KeyPointsInput,
+)
+from liveticker.domain.markdown import render_markdown
+from liveticker.domain.shortcodes import is_wellformed, unused_code
+from liveticker.exceptions import Conflict, NotFound
+from liveticker.storage.models import Blog, utcnow
+
+_SLUG = re.compile(SLUG_PATTERN)
+DEFAULT_CLOSING_MESSAGE = "This blog has now been closed. Thank you for following our coverage."
+
+
+def mark_changed(blog: Blog, now: datetime | None = None) -> None:
+    """Record that readers will see something new on this blog."""
+    blog.version += 1
+    blog.updated_at = now or utcnow()
+
+
+def get_blog(session: Session, slug: str, actor: Actor | None) -> Blog:
+    # A slug that could never exist is answered without a query (and without handing
+    # the database bytes such as NUL that PostgreSQL refuses).
+    if len(slug) > 80 or not _SLUG.match(slug):
+        raise NotFound(f"no blog {slug[:80]!r}")
+    blog = session.scalar(select(Blog).where(Blog.slug == slug))
+    if blog is None or not permissions.can_see_blog(actor, blog):
+        raise NotFound(f"no blog {slug!r}")
+    return blog
+
+
+def find_blog_by_code(session: Session, code: str) -> Blog | None:
+    if not is_wellformed(code):
+        return None
+    return session.scalar(select(Blog).where(Blog.short_code == code))
+
+
+def list_public_blogs(session: Session, *, limit: int = 50) -> list[Blog]:
+    """Live blogs first, then closed ones, each most recently updated first."""
+    live_first = case((Blog.status == "live", 0), else_=1)
+    return list(
+        session.scalars(
+            select(Blog)
+            .where(Blog.status.in_(permissions.PUBLIC_BLOG_STATUSES))
+            .order_by(live_first, Blog.updated_at.desc(), Blog.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def create_blog(session: Session, actor: Actor | None, data: BlogCreate) -> Blog:
+    actor = permissions.require_editor(actor)
+    if session.scalar(select(Blog.id).where(Blog.slug == data.slug)) is not None:
+        raise Conflict(f"a blog with slug {data.slug!r} exists already", field="slug")
+    now = utcnow()
+    blog = Blog(
+        slug=data.slug,
+        short_code=unused_code(session),
+        title=data.title,
+        standfirst=data.standfirst,
+        labels=list(data.labels),
+        lead_image=data.lead_image.model_dump() if data.lead_image else None,
+        key_points=[],
+        status="draft",
+        closing_message="",
+        created_at=now,
+        updated_at=now,
+        version=1,
+        created_by=actor.user_id,
+    )
+    session.add(blog)
+    session.flush()
+    revisions.record(
+        session, blog=blog, actor=actor, action="created", changes=data.model_dump(mode="json")
+    )
+    return blog
+
+
+def update_blog(session: Session, actor: Actor | None, blog: Blog, data: BlogUpdate) -> Blog:
+    actor = permissions.require_editor(actor)
+    values = data.changes()
+    if "lead_image" in values and data.lead_image is not None:
+        values["lead_image"] = data.lead_image.model_dump()
+    if "labels" in values:
+        values["labels"] = list(data.labels or [])
+    changed = revisions.apply_changes(blog, values)
+    if changed:
+        mark_changed(blog)
+        revisions.record(session, blog=blog, actor=actor, action="edited", changes=changed)
+    return blog
+
+
+def set_key_points(session: Session, actor: Actor | None, blog: Blog, data: KeyPointsInput) -> Blog:
+    """Replace the key points as a whole; editors keep them current as the story moves."""
+    actor = permissions.require_editor(actor)
+    changed = revisions.apply_changes(blog, {"key_points": list(data.items)})
+    if changed:
+        mark_changed(blog)
+        revisions.record(session, blog=blog, actor=actor, action="key_points", changes=changed)
+    return blog
+
+
+def key_points_html(blog: Blog) -> list[str]:
+    return [render_markdown(item) for item in blog.key_points]
+
+
+def publish_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
+    actor = permissions.require_editor(actor)
+    if blog.status != "draft":
+        raise Conflict(
+            "only a draft blog can be published"
+            + ("; reopen a closed blog instead" if blog.status == "closed" else "")
+        )
+    now = utcnow()
+    blog.status = "live"
+    blog.published_at = now
+    blog.coverage_start = blog.coverage_start or now
+    mark_changed(blog, now)
+    revisions.record(
+        session, blog=blog, actor=actor, action="published", changes={"status": ["draft", "live"]}
+    )
+    return blog
+
+
+def close_blog(
+    session: Session, actor: Actor | None, blog: Blog, data: CloseInput | None = None
+) -> Blog:
+    actor = permissions.require_editor(actor)
+    if blog.status != "live":
+        raise Conflict("only a live blog can be closed")
+    now = utcnow()
+    message = data.message if data and data.message else DEFAULT_CLOSING_MESSAGE
+    changed = revisions.apply_changes(
+        blog, {"status": "closed", "coverage_end": now, "closing_message": message}
+    )
+    mark_changed(blog, now)
+    revisions.record(session, blog=blog, actor=actor, action="closed", changes=changed)
+    return blog
+
+
+def reopen_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
+    actor = permissions.require_editor(actor)
+    if blog.status != "closed":
+        raise Conflict("only a closed blog can be reopened")
+    changed = revisions.apply_changes(blog, {"status": "live", "coverage_end": None})
+    mark_changed(blog)
+    revisions.record(session, blog=blog, actor=actor, action="reopened", changes=changed)
+    return blog

@@ -1,0 +1,185 @@
+"""What a client may send to create or change blogs and posts, with every limit in one place.
+
+These pydantic models are the request bodies of the JSON API and the arguments of the
+domain functions, so the API, the CLI and the demo validate exactly alike. Unknown fields
+are rejected and types are strict: a number where text belongs is an error, not coerced.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    model_validator,
+)
+
+# Control characters other than tab and newline have no place in editorial text and some
+# (NUL) are rejected by PostgreSQL; refusing them here keeps the two databases alike.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Credentials in URLs ("https://trusted@evil") are a phishing trick; no caller needs them.
+_ABSOLUTE_URL = re.compile(r"^https?://[^/\\?#@]+(?:[/?#][^\\]*)?$", re.IGNORECASE)
+HANDLE_PATTERN = r"^@?[A-Za-z0-9_.]{1,50}$"
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value.strip()
+
+
+def _clean_line(value: str) -> str:
+    value = _clean_text(value)
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line")
+    return value
+
+
+def _nonempty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _check_url(value: str) -> str:
+    """Absolute http(s) URLs, or paths on this site; nothing a browser would execute."""
+    value = value.strip()
+    if any(ch.isspace() for ch in value) or _CONTROL.search(value):
+        raise ValueError("must not contain spaces or control characters")
+    # Browsers read "/\\host" like "//host": a path must not start with either.
+    if value.startswith("/") and not value.startswith(("//", "/\\")) and "\\" not in value:
+        return value
+    if _ABSOLUTE_URL.match(value):
+        return value
+    raise ValueError("must be an http:// or https:// URL, or a path starting with /")
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone, e.g. 2026-11-27T09:30:00Z")
+    return value.astimezone(UTC)
+
+
+Line = Annotated[StrictStr, AfterValidator(_clean_line)]
+Text = Annotated[StrictStr, AfterValidator(_clean_text)]
+Url = Annotated[StrictStr, Field(max_length=2000), AfterValidator(_check_url)]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=50_000)
+
+
+class Patch(Strict):
+    """A partial update: absent fields stay as they are; null clears only what may be empty."""
+
+    required_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Patch:
+        for name in self.model_fields_set & self.required_fields:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        """The fields the client sent, with their validated values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ImageInput(Strict):
+    url: Url
+    alt: Annotated[Line, Field(max_length=300), AfterValidator(_nonempty)]
+    caption: Annotated[Text, Field(max_length=500)] = ""
+    credit: Annotated[Line, Field(max_length=200)] = ""
+
+
+class SocialInput(Strict):
+    """A quoted social-media post, shown as a card; nothing is fetched from the network."""
+
+    url: Url
+    author_name: Annotated[Line, Field(max_length=100), AfterValidator(_nonempty)]
+    handle: Annotated[Line, Field(max_length=51, pattern=HANDLE_PATTERN)]
+    text: Annotated[Text, Field(max_length=1000), AfterValidator(_nonempty)]
+    posted_at: AwareDatetime | None = None
+
+    def normalized(self) -> dict[str, object]:
+        data = self.model_dump(mode="json")
+        data["handle"] = self.handle.lstrip("@")
+        return data
+
+
+Label = Annotated[Line, Field(max_length=40), AfterValidator(_nonempty)]
+KeyPoint = Annotated[Text, Field(max_length=600), AfterValidator(_nonempty)]
+
+
+class BlogCreate(Strict):
+    slug: Annotated[StrictStr, Field(min_length=1, max_length=80, pattern=SLUG_PATTERN)]
+    title: Annotated[Line, Field(max_length=200), AfterValidator(_nonempty)]
+    standfirst: Annotated[Text, Field(max_length=600)] = ""
+    labels: Annotated[list[Label], Field(max_length=6)] = []
+    lead_image: ImageInput | None = None
+
+
+class BlogUpdate(Patch):
+    required_fields: ClassVar[frozenset[str]] = frozenset(
+        {"title", "standfirst", "labels", "closing_message"}
+    )
+    title: Annotated[Line, Field(max_length=200), AfterValidator(_nonempty)] | None = None
+    standfirst: Annotated[Text, Field(max_length=600)] | None = None
+    labels: Annotated[list[Label], Field(max_length=6)] | None = None
+    lead_image: ImageInput | None = None
+    closing_message: Annotated[Text, Field(max_length=500)] | None = None
+
+
+class KeyPointsInput(Strict):
+    items: Annotated[list[KeyPoint], Field(max_length=12)]
+
+
+class CloseInput(Strict):
+    message: Annotated[Text, Field(max_length=500)] | None = None
+
+
+PostStatus = Literal["published", "draft"]
+
+
+class PostCreate(Strict):
+    headline: Annotated[Line, Field(max_length=200)] | None = None
+    body: Annotated[Text, Field(max_length=20_000), AfterValidator(_nonempty)]
+    images: Annotated[list[ImageInput], Field(max_length=10)] = []
+    social: SocialInput | None = None
+    pinned: StrictBool = False
+    key_event: StrictBool = False
+    # None: published when the author may publish, a draft otherwise.
+    status: PostStatus | None = None
+
+
+class PostUpdate(Patch):
+    required_fields: ClassVar[frozenset[str]] = frozenset(
+        {"body", "images", "pinned", "key_event", "status"}
+    )
+    headline: Annotated[Line, Field(max_length=200)] | None = None
+    body: Annotated[Text, Field(max_length=20_000), AfterValidator(_nonempty)] | None = None
+    images: Annotated[list[ImageInput], Field(max_length=10)] | None = None
+    social: SocialInput | None = None
+    pinned: StrictBool | None = None
+    key_event: StrictBool | None = None
+    status: PostStatus | None = None
+
+
+class DeleteInput(Strict):
+    reason: Annotated[Text, Field(max_length=500)] = ""
+
+
+class LoginInput(Strict):
+    username: Annotated[StrictStr, Field(min_length=1, max_length=40)]
+    password: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
+    label: Annotated[Line, Field(max_length=80)] = ""

@@ -1,0 +1,50 @@
+"""Who may see and change what. Every check the server makes lives here.
+
+Public readers see live and closed blogs and their published posts, nothing else.
+Contributors write and edit their own drafts. Editors and admins do everything on blogs.
+"""
+
+from __future__ import annotations
+
+from liveticker.domain.accounts import Actor
+from liveticker.exceptions import Forbidden, Unauthorized
+from liveticker.storage.models import Blog, Post
+
+PUBLIC_BLOG_STATUSES = ("live", "closed")
+
+
+def require_staff(actor: Actor | None) -> Actor:
+    if actor is None:
+        raise Unauthorized("this needs an API token: send Authorization: Bearer <token>")
+    return actor
+
+
+def require_editor(actor: Actor | None) -> Actor:
+    actor = require_staff(actor)
+    if not actor.is_editor:
+        raise Forbidden("only editors and admins may do this")
+    return actor
+
+
+def can_see_blog(actor: Actor | None, blog: Blog) -> bool:
+    return actor is not None or blog.status in PUBLIC_BLOG_STATUSES
+
+
+def can_see_post(actor: Actor | None, post: Post) -> bool:
+    if actor is None:
+        return post.status == "published" and post.blog.status in PUBLIC_BLOG_STATUSES
+    if actor.is_editor:
+        return True
+    return post.status == "published" or (
+        post.status == "draft" and post.author_id == actor.user_id
+    )
+
+
+def require_post_editable(actor: Actor | None, post: Post) -> Actor:
+    """Editors may edit any post; contributors only their own drafts."""
+    actor = require_staff(actor)
+    if actor.is_editor:
+        return actor
+    if post.author_id != actor.user_id or post.status != "draft":
+        raise Forbidden("contributors may only edit their own drafts")
+    return actor

@@ -1,0 +1,343 @@
+"""Posts: writing, editing, publishing, pinning, deleting, and reading the stream in pages.
+
+The stream is ordered newest first by (published_at, id) and paged with an opaque cursor
+naming the last post seen, so new posts arriving at the top never shift later pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from liveticker.domain import permissions, revisions
+from liveticker.domain.accounts import Actor
+from liveticker.domain.blogs import mark_changed
+from liveticker.domain.inputs import DeleteInput, PostCreate, PostUpdate
+from liveticker.domain.markdown import render_markdown
+from liveticker.domain.shortcodes import is_wellformed, unused_code
+from liveticker.exceptions import Conflict, Forbidden, InvalidCursor, NotFound, ValidationFailed
+from liveticker.storage.models import Blog, Post, utcnow
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    posts: list[Post]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class StreamPage:
+    """One page of the reader stream, with what the feed pattern needs for positions."""
+
+    pinned: Post | None
+    posts: list[Post]
+    next_cursor: str | None
+    first_position: int  # aria-posinset of posts[0]
+    total: int  # aria-setsize: every published post, the pinned one included
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _cursor(when: datetime, post_id: int) -> str:
+    # Integer microseconds: a float timestamp can be off by one and skip or repeat a post.
+    raw = f"{(when - _EPOCH) // _MICROSECOND}:{post_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_cursor(post: Post) -> str:
+    assert post.published_at is not None
+    return _cursor(post.published_at, post.id)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    if not cursor or len(cursor) > 64:
+        raise InvalidCursor("the cursor is not one this server gave out")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        micros_text, id_text = raw.split(":")
+        micros, post_id = int(micros_text), int(id_text)
+        when = _EPOCH + micros * _MICROSECOND
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError):
+        raise InvalidCursor("the cursor is not one this server gave out") from None
+    if post_id <= 0 or post_id > 2**62:
+        raise InvalidCursor("the cursor is not one this server gave out")
+    return when, post_id
+
+
+def _older_than(cursor: str | None) -> ColumnElement[bool] | None:
+    if cursor is None:
+        return None
+    when, post_id = decode_cursor(cursor)
+    return or_(Post.published_at < when, and_(Post.published_at == when, Post.id < post_id))
+
+
+def _published(blog: Blog) -> ColumnElement[bool]:
+    return and_(Post.blog_id == blog.id, Post.status == "published")
+
+
+def get_post(session: Session, blog: Blog, post_id: int, actor: Actor | None) -> Post:
+    post = session.get(Post, post_id) if 0 < post_id < 2**62 else None
+    if post is None or post.blog_id != blog.id or not permissions.can_see_post(actor, post):
+        raise NotFound(f"no post {post_id} in blog {blog.slug!r}")
+    return post
+
+
+def find_post_by_code(session: Session, code: str) -> Post | None:
+    if not is_wellformed(code):
+        return None
+    return session.scalar(select(Post).where(Post.short_code == code))
+
+
+def list_posts(
+    session: Session,
+    blog: Blog,
+    actor: Actor | None,
+    *,
+    before: str | None = None,
+    limit: int = 20,
+    status: str = "published",
+) -> Page:
+    """Posts newest first. Staff may list drafts (contributors: their own)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    if status not in ("published", "draft"):
+        raise ValidationFailed("status must be published or draft", field="status")
+    query = select(Post).where(Post.blog_id == blog.id, Post.status == status)
+    if status == "draft":
+        actor = permissions.require_staff(actor)
+        if not actor.is_editor:
+            query = query.where(Post.author_id == actor.user_id)
+        # Drafts have no published time yet; page them by creation instead.
+        order: tuple[ColumnElement[Any], ...] = (Post.created_at.desc(), Post.id.desc())
+        if before is not None:
+            when, post_id = decode_cursor(before)
+            query = query.where(
+                or_(Post.created_at < when, and_(Post.created_at == when, Post.id < post_id))
+            )
+    else:
+        order = (Post.published_at.desc(), Post.id.desc())
+        condition = _older_than(before)
+        if condition is not None:
+            query = query.where(condition)
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    posts = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = posts[-1]
+        next_cursor = (
+            encode_cursor(last) if status == "published" else _cursor(last.created_at, last.id)
+        )
+    return Page(posts=posts, next_cursor=next_cursor)
+
+
+def stream_page(
+    session: Session, blog: Blog, *, before: str | None = None, limit: int = 20
+) -> StreamPage:
+    """The reader's view: the pinned post on the first page, then the others newest first."""
+    pinned = session.scalar(select(Post).where(_published(blog), Post.pinned.is_(True)))
+    query = select(Post).where(_published(blog), Post.pinned.is_(False))
+    condition = _older_than(before)
+    newer_count = 0
+    if condition is not None:
+        query = query.where(condition)
+        newer_count = (
+            session.scalar(
+                select(func.count())
+                .select_from(Post)
+                .where(_published(blog), Post.pinned.is_(False), ~condition)
+            )
+            or 0
+        )
+    rows = list(
+        session.scalars(query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit + 1))
+    )
+    posts = rows[:limit]
+    total = session.scalar(select(func.count()).select_from(Post).where(_published(blog))) or 0
+    shown_pinned = pinned if before is None else None
+    first = newer_count + 1 + (1 if pinned is not None else 0)
+    return StreamPage(
+        pinned=shown_pinned,
+        posts=posts,
+        next_cursor=encode_cursor(posts[-1]) if len(rows) > limit else None,
+        first_position=first,
+        total=total,
+    )
+
+
+def _unpin_others(session: Session, blog: Blog, keep: Post | None, actor: Actor) -> None:
+    others = session.scalars(
+        select(Post).where(Post.blog_id == blog.id, Post.pinned.is_(True))
+    ).all()
+    for other in others:
+        if keep is not None and other.id == keep.id:
+            continue
+        other.pinned = False
+        revisions.record(
+            session,
+            blog=blog,
+            post=other,
+            actor=actor,
+            action="unpinned",
+            changes={"pinned": [True, False]},
+        )
+    # The one-pinned-post index is checked per statement: the unpin must reach the
+    # database before the new pin does.
+    session.flush()
+
+
+def _rich_values(data: PostCreate | PostUpdate, fields: set[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "images" in fields:
+        values["images"] = [image.model_dump() for image in data.images or []]
+    if "social" in fields:
+        values["social"] = data.social.normalized() if data.social else None
+    if "body" in fields and data.body is not None:
+        values["body"] = data.body
+        values["body_html"] = render_markdown(data.body)
+    return values
+
+
+def create_post(session: Session, actor: Actor | None, blog: Blog, data: PostCreate) -> Post:
+    actor = permissions.require_staff(actor)
+    status = data.status or ("published" if actor.is_editor else "draft")
+    if not actor.is_editor:
+        if status != "draft":
+            raise Forbidden("contributors write drafts; an editor publishes them")
+        if data.pinned:
+            raise Forbidden("only editors may pin posts")
+    if status == "published" and blog.status == "closed":
+        raise Conflict("this blog is closed; reopen it before publishing")
+    now = utcnow()
+    if data.pinned:
+        _unpin_others(session, blog, None, actor)
+    post = Post(
+        blog_id=blog.id,
+        short_code=unused_code(session),
+        headline=data.headline or None,
+        author_id=actor.user_id,
+        status=status,
+        pinned=data.pinned,
+        key_event=data.key_event,
+        created_at=now,
+        updated_at=now,
+        published_at=now if status == "published" else None,
+        **_rich_values(data, {"images", "social", "body"}),
+    )
+    post.blog = blog
+    session.add(post)
+    session.flush()
+    if status == "published":
+        mark_changed(blog, now)
+    revisions.record(
+        session,
+        blog=blog,
+        post=post,
+        actor=actor,
+        action="created",
+        changes=data.model_dump(mode="json", exclude_none=True) | {"status": status},
+    )
+    return post
+
+
+def update_post(session: Session, actor: Actor | None, post: Post, data: PostUpdate) -> Post:
+    actor = permissions.require_post_editable(actor, post)
+    if post.status == "deleted":
+        raise Conflict("a deleted post cannot be edited")
+    fields = set(data.model_fields_set)
+    if not actor.is_editor and (data.status == "published" or data.pinned):
+        raise Forbidden("only editors may publish or pin posts")
+    blog = post.blog
+    values: dict[str, Any] = {
+        name: getattr(data, name) for name in fields & {"headline", "pinned", "key_event"}
+    }
+    if "headline" in values:
+        values["headline"] = values["headline"] or None
+    values |= _rich_values(data, fields)
+    was_visible = post.status == "published"
+    now = utcnow()
+    if data.status is not None and data.status != post.status:
+        if data.status == "published" and blog.status == "closed":
+            raise Conflict("this blog is closed; reopen it before publishing")
+        values["status"] = data.status
+        if data.status == "published" and post.published_at is None:
+            # Server-set on first publication; a re-published post keeps its place.
+            values["published_at"] = now
+    if values.get("pinned") and not post.pinned:
+        _unpin_others(session, blog, post, actor)
+    changed = revisions.apply_changes(post, values)
+    if not changed:
+        return post
+    post.updated_at = now
+    if was_visible or post.status == "published":
+        mark_changed(blog, now)
+    action = "edited"
+    if "status" in changed:
+        action = "published" if post.status == "published" else "unpublished"
+    revisions.record(session, blog=blog, post=post, actor=actor, action=action, changes=changed)
+    return post
+
+
+def delete_post(
+    session: Session, actor: Actor | None, post: Post, data: DeleteInput | None = None
+) -> Post:
+    """Soft delete: the post leaves every public view but stays in the history."""
+    actor = permissions.require_editor(actor)
+    if post.status == "deleted":
+        raise Conflict("this post is already deleted")
+    now = utcnow()
+    was_visible = post.status == "published"
+    changed = revisions.apply_changes(
+        post,
+        {
+            "status": "deleted",
+            "pinned": False,
+            "deleted_at": now,
+            "delete_reason": data.reason if data else "",
+        },
+    )
+    post.updated_at = now
+    if was_visible:
+        mark_changed(post.blog, now)
+    revisions.record(
+        session, blog=post.blog, post=post, actor=actor, action="deleted", changes=changed
+    )
+    return post
+
+
+def post_revisions(session: Session, actor: Actor | None, post: Post) -> list[Any]:
+    actor = permissions.require_staff(actor)
+    if not actor.is_editor and post.author_id != actor.user_id:
+        raise Forbidden("contributors may only read the history of their own posts")
+    return revisions.post_history(session, post)
+
+
+def published_count(session: Session, blog: Blog) -> int:
+    return session.scalar(select(func.count()).select_from(Post).where(_published(blog))) or 0
+
+
+__all__ = [
+    "Page",
+    "StreamPage",
+    "create_post",
+    "decode_cursor",
+    "delete_post",
+    "encode_cursor",
+    "find_post_by_code",
+    "get_post",
+    "list_posts",
+    "post_revisions",
+    "published_count",
+    "stream_page",
+    "update_post",
+]

@@ -1,0 +1,61 @@
+"""The edit history: every change to a blog or a post records who, when and what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liveticker.domain.accounts import Actor
+from liveticker.storage.models import Blog, Post, Revision, utcnow
+
+# Derived or bookkeeping fields that would only add noise to the history.
+_NOT_RECORDED = frozenset({"body_html", "updated_at", "version"})
+
+
+def apply_changes(target: Blog | Post, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Set each attribute that differs and return {field: [old, new]} for those."""
+    changed: dict[str, list[Any]] = {}
+    for name, new in values.items():
+        old = getattr(target, name)
+        if old == new:
+            continue
+        setattr(target, name, new)
+        if name not in _NOT_RECORDED:
+            changed[name] = [_jsonable(old), _jsonable(new)]
+    return changed
+
+
+def record(
+    session: Session,
+    *,
+    blog: Blog,
+    actor: Actor | None,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    post: Post | None = None,
+) -> Revision:
+    revision = Revision(
+        blog_id=blog.id,
+        post_id=post.id if post is not None else None,
+        user_id=actor.user_id if actor is not None else None,
+        action=action,
+        changes=dict(changes or {}),
+        created_at=utcnow(),
+    )
+    session.add(revision)
+    return revision
+
+
+def post_history(session: Session, post: Post) -> list[Revision]:
+    return list(
+        session.scalars(select(Revision).where(Revision.post_id == post.id).order_by(Revision.id))
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,76 @@
+"""The one exceptions module: every error the service raises on purpose.
+
+    LivetickerError                 500 internal (never raised for user input)
+    ├── BadRequest                  400 bad_request
+    │   └── InvalidCursor           400 invalid_cursor
+    ├── Unauthorized                401 unauthorized
+    ├── Forbidden                   403 forbidden
+    ├── NotFound                    404 not_found
+    ├── Conflict                    409 conflict
+    ├── PayloadTooLarge             413 payload_too_large
+    ├── ValidationFailed            422 validation_error
+    └── RateLimited                 429 rate_limited
+
+Domain functions raise these; the web layer maps each to its status with one handler,
+and the CLI prints the message. Messages are written for the person who sent the request.
+"""
+
+from __future__ import annotations
+
+
+class LivetickerError(Exception):
+    status_code = 500
+    code = "internal"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class BadRequest(LivetickerError):
+    status_code = 400
+    code = "bad_request"
+
+
+class InvalidCursor(BadRequest):
+    code = "invalid_cursor"
+
+
+class Unauthorized(LivetickerError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(LivetickerError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(LivetickerError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(LivetickerError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(LivetickerError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class ValidationFailed(LivetickerError):
+    status_code = 422
+    code = "validation_error"
+
+
+class RateLimited(LivetickerError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,87 @@
+"""One settings object for the whole service, read from LIVETICKER_* environment variables.
+
+Every setting has an embedded default, so the app boots with no variables set: SQLite in
+a local file, listening on 127.0.0.1:8000. docs/configuration is generated from FIELDS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PREFIX = "LIVETICKER_"
+
+
+def _meta(doc: str) -> dict[str, Any]:
+    return {"doc": doc}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Typed, immutable configuration. Build with `Settings.from_env()` or directly in tests."""
+
+    database_url: str = field(
+        default="sqlite:///./liveticker.db",
+        metadata=_meta("SQLAlchemy URL of the database: `sqlite:///path` or `postgresql://…`."),
+    )
+    host: str = field(default="127.0.0.1", metadata=_meta("Address `serve` listens on."))
+    port: int = field(default=8000, metadata=_meta("Port `serve` listens on."))
+    public_url: str = field(
+        default="",
+        metadata=_meta(
+            "Absolute base URL used in canonical links, feeds and JSON-LD, e.g. "
+            "`https://live.example.org`. Empty: taken from each request (set it in production)."
+        ),
+    )
+    site_name: str = field(default="Liveticker", metadata=_meta("Site name in pages and feeds."))
+    max_body_bytes: int = field(
+        default=1_048_576, metadata=_meta("Largest request body accepted, in bytes (else 413).")
+    )
+    write_rate_per_minute: int = field(
+        default=120,
+        metadata=_meta(
+            "Write requests allowed per account a minute; logins per address get a tenth (≥ 5)."
+        ),
+    )
+    page_size: int = field(default=20, metadata=_meta("Posts on one page of the reader stream."))
+    log_level: str = field(default="info", metadata=_meta("Log level of the server."))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read LIVETICKER_<NAME> for every field; explicit overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _cast(f.name, raw, f.type)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _cast(name: str, raw: str, type_name: Any) -> Any:
+    if type_name in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(
+                f"{PREFIX}{name.upper()} must be a whole number, got {raw!r}"
+            ) from None
+    return raw
+
+
+def documented_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting: the source of the docs table."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default if f.default is not dataclasses.MISSING else ""
+        rows.append((PREFIX + f.name.upper(), str(default), str(f.metadata.get("doc", ""))))
+    return rows

@@ -1,0 +1,117 @@
+"""One place that turns every error into a response: JSON for the API, HTML for pages.
+
+Whatever goes wrong, a client gets `{"error": {"code", "message"}}` with a 4xx for its own
+mistakes, and a plain 500 without a traceback for ours.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from liveticker.exceptions import LivetickerError, RateLimited
+
+log = logging.getLogger("liveticker")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if _wants_html(request):
+        templates = getattr(request.app.state, "templates", None)
+        if templates is not None:
+            response: Response = templates.TemplateResponse(
+                request,
+                "error.html",
+                {"status": status, "message": message},
+                status_code=status,
+                headers=headers,
+            )
+            return response
+        return HTMLResponse(f"<h1>{status}</h1>", status_code=status, headers=headers)
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not path.startswith("/api/") and not path.endswith((".json", ".xml"))
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str, str | None]:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    kind = str(first.get("type", ""))
+    if kind == "json_invalid":
+        return 400, "invalid_json", "the request body is not valid JSON", None
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body",)]
+    field = ".".join(location) or None
+    message = str(first.get("msg", "invalid request"))
+    if kind == "missing":
+        message = "this field is required"
+    elif kind == "extra_forbidden":
+        message = "unknown field"
+    if kind == "model_attributes_type" or (kind.endswith("_type") and not location):
+        return 422, "validation_error", "the request body must be a JSON object", None
+    text = f"{field}: {message}" if field else message
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return 422, "validation_error", text, field
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LivetickerError)
+    async def domain_error(request: Request, exc: LivetickerError) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        if exc.status_code >= 500:
+            log.error("internal error: %s", exc.message)
+        return error_response(
+            request, exc.status_code, exc.code, exc.message, field=exc.field, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        status, code, message, field = _describe_validation(exc)
+        return error_response(request, status, code, message, field=field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = "there is nothing at this address"
+        return error_response(
+            request, exc.status_code, code, message, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal", "something went wrong on our side")

@@ -1,0 +1,153 @@
+"""What the JSON API returns, built from the ORM rows (documented in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from liveticker.domain.blogs import key_points_html
+from liveticker.storage.models import Blog, Post, Revision
+
+
+class ImageOut(BaseModel):
+    url: str
+    alt: str
+    caption: str = ""
+    credit: str = ""
+
+
+class SocialOut(BaseModel):
+    url: str
+    author_name: str
+    handle: str
+    text: str
+    posted_at: datetime | None = None
+
+
+class BlogOut(BaseModel):
+    slug: str
+    short_code: str
+    short_url: str
+    url: str
+    title: str
+    standfirst: str
+    labels: list[str]
+    lead_image: ImageOut | None
+    key_points: list[str]
+    key_points_html: list[str]
+    status: str
+    closing_message: str
+    created_at: datetime
+    published_at: datetime | None
+    updated_at: datetime
+    coverage_start: datetime | None
+    coverage_end: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, blog: Blog) -> BlogOut:
+        return cls(
+            slug=blog.slug,
+            short_code=blog.short_code,
+            short_url=f"/p/{blog.short_code}",
+            url=f"/blogs/{blog.slug}",
+            title=blog.title,
+            standfirst=blog.standfirst,
+            labels=list(blog.labels),
+            lead_image=ImageOut(**blog.lead_image) if blog.lead_image else None,
+            key_points=list(blog.key_points),
+            key_points_html=key_points_html(blog),
+            status=blog.status,
+            closing_message=blog.closing_message,
+            created_at=blog.created_at,
+            published_at=blog.published_at,
+            updated_at=blog.updated_at,
+            coverage_start=blog.coverage_start,
+            coverage_end=blog.coverage_end,
+            version=blog.version,
+        )
+
+
+class AuthorOut(BaseModel):
+    username: str
+    display_name: str
+
+
+class PostOut(BaseModel):
+    id: int
+    blog: str
+    short_code: str
+    short_url: str
+    url: str
+    headline: str | None
+    body: str
+    body_html: str
+    images: list[ImageOut]
+    social: SocialOut | None
+    author: AuthorOut | None
+    status: str
+    pinned: bool
+    key_event: bool
+    created_at: datetime
+    published_at: datetime | None
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    delete_reason: str | None = None
+
+    @classmethod
+    def of(cls, post: Post) -> PostOut:
+        deleted = post.status == "deleted"
+        return cls(
+            id=post.id,
+            blog=post.blog.slug,
+            short_code=post.short_code,
+            short_url=f"/p/{post.short_code}",
+            url=f"/blogs/{post.blog.slug}/posts/{post.id}",
+            headline=post.headline,
+            body=post.body,
+            body_html=post.body_html,
+            images=[ImageOut(**image) for image in post.images],
+            social=SocialOut(**post.social) if post.social else None,
+            author=AuthorOut(username=post.author.username, display_name=post.author.display_name)
+            if post.author
+            else None,
+            status=post.status,
+            pinned=post.pinned,
+            key_event=post.key_event,
+            created_at=post.created_at,
+            published_at=post.published_at,
+            updated_at=post.updated_at,
+            deleted_at=post.deleted_at if deleted else None,
+            delete_reason=post.delete_reason if deleted else None,
+        )
+
+
+class PostPage(BaseModel):
+    posts: list[PostOut]
+    next_cursor: str | None
+
+
+class RevisionOut(BaseModel):
+    id: int
+    action: str
+    user: str | None
+    created_at: datetime
+    changes: dict[str, Any]
+
+    @classmethod
+    def of(cls, revision: Revision) -> RevisionOut:
+        return cls(
+            id=revision.id,
+            action=revision.action,
+            user=revision.user.username if revision.user else None,
+            created_at=revision.created_at,
+            changes=revision.changes,
+        )
+
+
+class TokenOut(BaseModel):
+    token: str
+    username: str
+    role: str

@@ -1,0 +1,124 @@
+"""The `liveticker` command against a real database file, as an operator would use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from liveticker.cli import main
+from liveticker.domain import accounts
+from liveticker.storage.database import Database
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("LIVETICKER_DATABASE_URL", url)
+    return url
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=input)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_user_token_blog_and_post_round_trip(env: str) -> None:
+    code, out = run("db", "upgrade")
+    assert code == 0, out
+    code, out = run(
+        "user", "create", "Maria", "--role", "editor", "--password-stdin", input="long enough pw\n"
+    )
+    assert code == 0, out
+    assert "created editor maria" in out
+    code, token = run("token", "create", "maria")
+    assert code == 0
+    token = token.strip()
+    assert token.startswith("lt_")
+    code, out = run(
+        "blog",
+        "create",
+        "storm",
+        "--title",
+        "Storm",
+        "--label",
+        "Weather",
+        "--publish",
+        "--as",
+        "maria",
+    )
+    assert code == 0, out
+    assert "live blog /blogs/storm" in out
+    code, out = run(
+        "post", "create", "storm", "--headline", "Levels", "--body", "4 m", "--as", "maria"
+    )
+    assert code == 0, out
+    assert out.startswith("published post")
+    code, out = run("blog", "key-points", "storm", "One", "Two", "--as", "maria")
+    assert code == 0, out
+    code, out = run("blog", "close", "storm", "--message", "Over.", "--as", "maria")
+    assert code == 0 and "closed" in out
+    code, out = run("blog", "reopen", "storm", "--as", "maria")
+    assert code == 0 and "live" in out
+
+    database = Database(env)
+    with database.transaction() as session:
+        actor = accounts.authenticate(session, token)
+        assert actor.username == "maria"
+    database.dispose()
+
+
+def test_password_prompt(env: str) -> None:
+    code, out = run("user", "create", "ana", input="long enough pw\nlong enough pw\n")
+    assert code == 0, out
+    assert "created contributor ana" in out
+
+
+def test_clear_errors_without_tracebacks(env: str) -> None:
+    code, out = run("user", "create", "x", "--password-stdin", input="short\n")
+    assert code == 1
+    assert "username must be" in out
+    code, out = run("user", "create", "valid", "--password-stdin", input="short\n")
+    assert code == 1 and "at least 10 characters" in out
+    code, out = run("token", "create", "nobody")
+    assert code == 1 and "no user named 'nobody'" in out
+    run(
+        "user",
+        "create",
+        "rep",
+        "--role",
+        "contributor",
+        "--password-stdin",
+        input="long enough pw\n",
+    )
+    code, out = run("blog", "create", "x", "--title", "X", "--as", "rep")
+    assert code == 1 and "only editors" in out
+    code, out = run("post", "create", "missing", "--body", "x", "--as", "rep")
+    assert code == 1 and "no blog 'missing'" in out
+    code, out = run("blog", "create", "Bad Slug", "--title", "X", "--as", "rep")
+    assert code == 1 and "slug" in out
+
+
+def test_contributor_posts_become_drafts(env: str) -> None:
+    run("user", "create", "ed", "--role", "editor", "--password-stdin", input="long enough pw\n")
+    run("user", "create", "rep", "--password-stdin", input="long enough pw\n")
+    run("blog", "create", "storm", "--title", "Storm", "--publish", "--as", "ed")
+    code, out = run("post", "create", "storm", "--body", "from the field", "--as", "rep")
+    assert code == 0, out
+    assert out.startswith("draft post")
+
+
+def test_bad_setting_is_a_clear_error(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVETICKER_PORT", "eighty")
+    code, out = run("db", "upgrade")
+    assert code == 1
+    assert "LIVETICKER_PORT must be a whole number" in out
+
+
+def test_help_lists_every_command() -> None:
+    code, out = run("--help")
+    assert code == 0
+    for command in ("serve", "db", "user", "token", "blog", "post", "demo"):
+        assert command in out
