@@ -1,18 +1,17 @@
 """Blogs: creating, retitling, going live, closing and reopening, and the key points.
 
-Each change a reader can see goes through `mark_changed`, which moves the blog's
-"last updated" time and its version (the page ETag); live delivery hooks in there.
+Each change a reader can see appends an event to the blog's log (`domain.events`), which
+also moves the blog's "last updated" time and its version (the page ETag).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from liveticker.domain import permissions, revisions
+from liveticker.domain import events, permissions, revisions
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import (
     SLUG_PATTERN,
@@ -21,19 +20,12 @@ from liveticker.domain.inputs import (
     CloseInput,
     KeyPointsInput,
 )
-from liveticker.domain.markdown import render_markdown
 from liveticker.domain.shortcodes import is_wellformed, unused_code
 from liveticker.exceptions import Conflict, NotFound
 from liveticker.storage.models import Blog, utcnow
 
 _SLUG = re.compile(SLUG_PATTERN)
 DEFAULT_CLOSING_MESSAGE = "This blog has now been closed. Thank you for following our coverage."
-
-
-def mark_changed(blog: Blog, now: datetime | None = None) -> None:
-    """Record that readers will see something new on this blog."""
-    blog.version += 1
-    blog.updated_at = now or utcnow()
 
 
 def get_blog(session: Session, slug: str, actor: Actor | None) -> Blog:
@@ -101,9 +93,10 @@ def update_blog(session: Session, actor: Actor | None, blog: Blog, data: BlogUpd
         values["lead_image"] = data.lead_image.model_dump()
     if "labels" in values:
         values["labels"] = list(data.labels or [])
+    events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, values)
     if changed:
-        mark_changed(blog)
+        events.record(session, blog, events.BLOG, events.blog_snapshot(blog))
         revisions.record(session, blog=blog, actor=actor, action="edited", changes=changed)
     return blog
 
@@ -111,19 +104,21 @@ def update_blog(session: Session, actor: Actor | None, blog: Blog, data: BlogUpd
 def set_key_points(session: Session, actor: Actor | None, blog: Blog, data: KeyPointsInput) -> Blog:
     """Replace the key points as a whole; editors keep them current as the story moves."""
     actor = permissions.require_editor(actor)
+    events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, {"key_points": list(data.items)})
     if changed:
-        mark_changed(blog)
+        events.record(session, blog, events.KEY_POINTS, events.key_points_snapshot(blog))
         revisions.record(session, blog=blog, actor=actor, action="key_points", changes=changed)
     return blog
 
 
 def key_points_html(blog: Blog) -> list[str]:
-    return [render_markdown(item) for item in blog.key_points]
+    return list(events.key_points_snapshot(blog)["items"])
 
 
 def publish_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
     actor = permissions.require_editor(actor)
+    events.lock_blog(session, blog)
     if blog.status != "draft":
         raise Conflict(
             "only a draft blog can be published"
@@ -133,7 +128,7 @@ def publish_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
     blog.status = "live"
     blog.published_at = now
     blog.coverage_start = blog.coverage_start or now
-    mark_changed(blog, now)
+    events.record(session, blog, events.BLOG, events.blog_snapshot(blog), now=now)
     revisions.record(
         session, blog=blog, actor=actor, action="published", changes={"status": ["draft", "live"]}
     )
@@ -144,6 +139,7 @@ def close_blog(
     session: Session, actor: Actor | None, blog: Blog, data: CloseInput | None = None
 ) -> Blog:
     actor = permissions.require_editor(actor)
+    events.lock_blog(session, blog)
     if blog.status != "live":
         raise Conflict("only a live blog can be closed")
     now = utcnow()
@@ -151,16 +147,17 @@ def close_blog(
     changed = revisions.apply_changes(
         blog, {"status": "closed", "coverage_end": now, "closing_message": message}
     )
-    mark_changed(blog, now)
+    events.record(session, blog, events.BLOG, events.blog_snapshot(blog), now=now)
     revisions.record(session, blog=blog, actor=actor, action="closed", changes=changed)
     return blog
 
 
 def reopen_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
     actor = permissions.require_editor(actor)
+    events.lock_blog(session, blog)
     if blog.status != "closed":
         raise Conflict("only a closed blog can be reopened")
     changed = revisions.apply_changes(blog, {"status": "live", "coverage_end": None})
-    mark_changed(blog)
+    events.record(session, blog, events.BLOG, events.blog_snapshot(blog))
     revisions.record(session, blog=blog, actor=actor, action="reopened", changes=changed)
     return blog

@@ -16,9 +16,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from liveticker.domain import permissions, revisions
+from liveticker.domain import events, permissions, revisions
 from liveticker.domain.accounts import Actor
-from liveticker.domain.blogs import mark_changed
 from liveticker.domain.inputs import DeleteInput, PostCreate, PostUpdate
 from liveticker.domain.markdown import render_markdown
 from liveticker.domain.shortcodes import is_wellformed, unused_code
@@ -175,14 +174,20 @@ def stream_page(
     )
 
 
-def _unpin_others(session: Session, blog: Blog, keep: Post | None, actor: Actor) -> None:
+def _unpin_others(
+    session: Session, blog: Blog, keep: Post | None, actor: Actor, now: datetime
+) -> None:
+    """Take the pin from the blog's published pinned post, so `keep` can hold it."""
     others = session.scalars(
-        select(Post).where(Post.blog_id == blog.id, Post.pinned.is_(True))
+        select(Post).where(
+            Post.blog_id == blog.id, Post.pinned.is_(True), Post.status == "published"
+        )
     ).all()
     for other in others:
         if keep is not None and other.id == keep.id:
             continue
         other.pinned = False
+        other.updated_at = now
         revisions.record(
             session,
             blog=blog,
@@ -190,7 +195,9 @@ def _unpin_others(session: Session, blog: Blog, keep: Post | None, actor: Actor)
             actor=actor,
             action="unpinned",
             changes={"pinned": [True, False]},
+            now=now,
         )
+        events.post_changed(session, other, was_visible=True, now=now)
     # The one-pinned-post index is checked per statement: the unpin must reach the
     # database before the new pin does.
     session.flush()
@@ -216,11 +223,12 @@ def create_post(session: Session, actor: Actor | None, blog: Blog, data: PostCre
             raise Forbidden("contributors write drafts; an editor publishes them")
         if data.pinned:
             raise Forbidden("only editors may pin posts")
+    events.lock_blog(session, blog)
     if status == "published" and blog.status == "closed":
         raise Conflict("this blog is closed; reopen it before publishing")
     now = utcnow()
-    if data.pinned:
-        _unpin_others(session, blog, None, actor)
+    if data.pinned and status == "published":
+        _unpin_others(session, blog, None, actor, now)
     post = Post(
         blog_id=blog.id,
         short_code=unused_code(session),
@@ -237,8 +245,6 @@ def create_post(session: Session, actor: Actor | None, blog: Blog, data: PostCre
     post.blog = blog
     session.add(post)
     session.flush()
-    if status == "published":
-        mark_changed(blog, now)
     revisions.record(
         session,
         blog=blog,
@@ -246,7 +252,9 @@ def create_post(session: Session, actor: Actor | None, blog: Blog, data: PostCre
         actor=actor,
         action="created",
         changes=data.model_dump(mode="json", exclude_none=True) | {"status": status},
+        now=now,
     )
+    events.post_changed(session, post, was_visible=False, now=now)
     return post
 
 
@@ -254,10 +262,11 @@ def update_post(session: Session, actor: Actor | None, post: Post, data: PostUpd
     actor = permissions.require_post_editable(actor, post)
     if post.status == "deleted":
         raise Conflict("a deleted post cannot be edited")
-    fields = set(data.model_fields_set)
     if not actor.is_editor and (data.status == "published" or data.pinned):
         raise Forbidden("only editors may publish or pin posts")
     blog = post.blog
+    events.lock_blog(session, blog)
+    fields = set(data.model_fields_set)
     values: dict[str, Any] = {
         name: getattr(data, name) for name in fields & {"headline", "pinned", "key_event"}
     }
@@ -273,18 +282,22 @@ def update_post(session: Session, actor: Actor | None, post: Post, data: PostUpd
         if data.status == "published" and post.published_at is None:
             # Server-set on first publication; a re-published post keeps its place.
             values["published_at"] = now
-    if values.get("pinned") and not post.pinned:
-        _unpin_others(session, blog, post, actor)
+    takes_pin = values.get("status", post.status) == "published" and values.get(
+        "pinned", post.pinned
+    )
+    if takes_pin and not (was_visible and post.pinned):
+        _unpin_others(session, blog, post, actor, now)
     changed = revisions.apply_changes(post, values)
     if not changed:
         return post
     post.updated_at = now
-    if was_visible or post.status == "published":
-        mark_changed(blog, now)
     action = "edited"
     if "status" in changed:
         action = "published" if post.status == "published" else "unpublished"
-    revisions.record(session, blog=blog, post=post, actor=actor, action=action, changes=changed)
+    revisions.record(
+        session, blog=blog, post=post, actor=actor, action=action, changes=changed, now=now
+    )
+    events.post_changed(session, post, was_visible=was_visible, now=now)
     return post
 
 
@@ -293,6 +306,7 @@ def delete_post(
 ) -> Post:
     """Soft delete: the post leaves every public view but stays in the history."""
     actor = permissions.require_editor(actor)
+    events.lock_blog(session, post.blog)
     if post.status == "deleted":
         raise Conflict("this post is already deleted")
     now = utcnow()
@@ -307,11 +321,10 @@ def delete_post(
         },
     )
     post.updated_at = now
-    if was_visible:
-        mark_changed(post.blog, now)
     revisions.record(
-        session, blog=post.blog, post=post, actor=actor, action="deleted", changes=changed
+        session, blog=post.blog, post=post, actor=actor, action="deleted", changes=changed, now=now
     )
+    events.post_changed(session, post, was_visible=was_visible, now=now)
     return post
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,7 @@ def record(
     action: str,
     changes: Mapping[str, Any] | None = None,
     post: Post | None = None,
+    now: datetime | None = None,
 ) -> Revision:
     revision = Revision(
         blog_id=blog.id,
@@ -43,7 +45,7 @@ def record(
         user_id=actor.user_id if actor is not None else None,
         action=action,
         changes=dict(changes or {}),
-        created_at=utcnow(),
+        created_at=now or utcnow(),
     )
     session.add(revision)
     return revision

@@ -6,7 +6,7 @@ can lose the last commits on power loss, and a newsroom's posts must survive tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,18 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from liveticker.storage.models import Event
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_OPTION = "liveticker_write"
+PENDING_EVENTS = "liveticker.events"  # session.info key, filled by domain.events.record
+
+
+def _forget_events(session: Session) -> None:
+    session.info.pop(PENDING_EVENTS, None)
 
 
 def normalize_url(url: str) -> str:
@@ -29,6 +37,8 @@ def normalize_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (below) instead of pysqlite.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
@@ -37,27 +47,57 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    # A write transaction takes the write lock up front: a deferred one that read first
+    # would fail with SQLITE_BUSY when another writer committed in between, instead of
+    # waiting its turn (busy_timeout only covers the wait for the lock).
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+CommitListener = Callable[[list[Event]], None]
+
+
 class Database:
-    """An engine plus its session factory; one per app (tests make one per database)."""
+    """An engine plus its session factories; one per app (tests make one per database).
+
+    After every commit, the events the transaction appended go to the commit listeners
+    (live delivery), whichever way the change came: API, CLI or demo.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessions = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+        self.commit_listeners: list[CommitListener] = []
+        for factory in (self.sessions, self.write_sessions):
+            event.listen(factory, "after_commit", self._after_commit)
+            event.listen(factory, "after_rollback", _forget_events)
+
+    def _after_commit(self, session: Session) -> None:
+        committed: list[Event] = session.info.pop(PENDING_EVENTS, [])
+        if committed:
+            for listener in self.commit_listeners:
+                listener(committed)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One unit of work: commit if the block ends normally, roll back on any error."""
-        with self.sessions() as session, session.begin():
+        factory = self.write_sessions if write else self.sessions
+        with factory() as session, session.begin():
             yield session
 
     def upgrade(self) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -91,8 +92,8 @@ class Blog(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     coverage_start: Mapped[datetime | None] = mapped_column(default=None)
     coverage_end: Mapped[datetime | None] = mapped_column(default=None)
-    # Bumped by every change a reader can see: the page's ETag and, later, the live
-    # event log's sequence start from it.
+    # Bumped by every change a reader can see; equals the id of the blog's newest event,
+    # so a page rendered at version V continues its live stream after V.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
@@ -104,12 +105,13 @@ class Post(Base):
     __table_args__ = (
         Index("ix_posts_stream", "blog_id", "status", "published_at", "id"),
         # At most one pinned post per blog, enforced by the database as well as the domain.
+        # A pinned draft is only an intention: it takes the pin when it is published.
         Index(
             "uq_posts_one_pinned",
             "blog_id",
             unique=True,
-            sqlite_where=text("pinned"),
-            postgresql_where=text("pinned"),
+            sqlite_where=text("pinned AND status = 'published'"),
+            postgresql_where=text("pinned AND status = 'published'"),
         ),
     )
 
@@ -156,3 +158,21 @@ class Revision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Event(Base):
+    """One change a reader can see, in the blog's log: what live delivery sends and replays.
+
+    `seq` increases by one per blog and equals the blog's version after the change. `data`
+    is a snapshot of what changed, taken in the same transaction as the change itself.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("blog_id", "seq", name="uq_events_blog_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blog_id: Mapped[int] = mapped_column(ForeignKey("blogs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,12 +36,14 @@ class CachedStatic(StaticFiles):
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    owns_database = database is None
     database = database or Database(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        database.dispose()
+        if owns_database:  # a database handed in belongs to the caller (tests share one)
+            database.dispose()
 
     app = FastAPI(
         title="Liveticker",

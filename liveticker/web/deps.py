@@ -13,6 +13,8 @@ from liveticker.exceptions import Unauthorized
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def _session(request: Request) -> Iterator[Session]:
     """Each request is one transaction: committed when the route returns, else rolled back.
@@ -21,7 +23,7 @@ def _session(request: Request) -> Iterator[Session]:
     still becomes an error response instead of a success the database never kept.
     """
     database: Database = request.app.state.database
-    with database.sessions() as session, session.begin():
+    with database.transaction(write=request.method not in _READ_METHODS) as session:
         yield session
 
 

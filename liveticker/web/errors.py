@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveticker.exceptions import LivetickerError, RateLimited
@@ -109,6 +110,25 @@ def install(app: FastAPI) -> None:
             message = "there is nothing at this address"
         return error_response(
             request, exc.status_code, code, message, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # Two writers raced for the same unique value (a slug, a pin): the loser retries.
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(
+            request, 409, "conflict", "this conflicts with a change made at the same moment"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(
+            request,
+            503,
+            "unavailable",
+            "the database is busy or unreachable; try again shortly",
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

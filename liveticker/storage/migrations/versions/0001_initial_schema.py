@@ -138,8 +138,8 @@ def upgrade() -> None:
             "uq_posts_one_pinned",
             ["blog_id"],
             unique=True,
-            sqlite_where=sa.text("pinned"),
-            postgresql_where=sa.text("pinned"),
+            sqlite_where=sa.text("pinned AND status = 'published'"),
+            postgresql_where=sa.text("pinned AND status = 'published'"),
         )
 
     op.create_table(
@@ -178,8 +178,8 @@ def downgrade() -> None:
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_posts_one_pinned",
-            sqlite_where=sa.text("pinned"),
-            postgresql_where=sa.text("pinned"),
+            sqlite_where=sa.text("pinned AND status = 'published'"),
+            postgresql_where=sa.text("pinned AND status = 'published'"),
         )
         batch_op.drop_index("ix_posts_stream")
 

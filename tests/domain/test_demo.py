@@ -1,0 +1,179 @@
+"""The demo content shows every part of the reader page, and only what a reader should see."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import liveticker
+from liveticker.domain import demo
+from liveticker.domain.accounts import check_password
+from liveticker.domain.blogs import get_blog
+from liveticker.domain.posts import stream_page
+from liveticker.storage.database import Database
+from liveticker.storage.models import Blog, Post, Revision, User, utcnow
+
+STATIC = Path(liveticker.__file__).parent / "web" / "static"
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path}/d.db")
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def info(database: Database) -> demo.DemoInfo:
+    with database.transaction() as session:
+        assert demo.needs_demo(session)
+        created = demo.create_demo(session)
+    with database.transaction() as session:
+        assert not demo.needs_demo(session)
+    return created
+
+
+@pytest.fixture
+def session(database: Database, info: demo.DemoInfo) -> Iterator[Session]:
+    with database.transaction() as session:
+        yield session
+
+
+def _posts(session: Session, blog: Blog) -> list[Post]:
+    return list(session.scalars(select(Post).where(Post.blog_id == blog.id).order_by(Post.id)))
+
+
+def _published(session: Session, blog: Blog) -> list[Post]:
+    return [post for post in _posts(session, blog) if post.status == "published"]
+
+
+def test_the_live_blog_has_every_part_of_the_page_head(
+    session: Session, info: demo.DemoInfo
+) -> None:
+    blog = get_blog(session, info.blog_slug, None)
+    assert blog.status == "live"
+    assert len(blog.labels) == 2
+    assert 0 < blog.standfirst.count(".") <= 2
+    assert blog.lead_image is not None
+    assert blog.lead_image["alt"]
+    assert blog.lead_image["caption"]
+    assert blog.lead_image["credit"].startswith("Image: Liveticker demo/")
+    assert 3 <= len(blog.key_points) <= 5
+    assert any("](" in point for point in blog.key_points)
+
+
+def test_the_live_stream_shows_every_kind_of_post(session: Session, info: demo.DemoInfo) -> None:
+    blog = get_blog(session, info.blog_slug, None)
+    published = _published(session, blog)
+    assert len(published) >= 14
+    assert sum(post.pinned for post in published) == 1
+    assert any(post.key_event for post in published)
+    assert any(post.social for post in published)
+    with_images = [post for post in published if post.images]
+    assert with_images
+    assert all(image["alt"].strip() for post in with_images for image in post.images)
+    assert any(image["caption"].startswith("FILE: ") for p in with_images for image in p.images)
+    assert sum(post.headline is None for post in published) == 1
+    bodies = " ".join(post.body_html for post in published)
+    for element in ("<em>", "<strong>", "<blockquote>", "<ul>", 'href="/blogs/', "example.org"):
+        assert element in bodies
+
+
+def test_edits_deletions_and_drafts_are_recorded_but_not_shown(
+    session: Session, info: demo.DemoInfo
+) -> None:
+    blog = get_blog(session, info.blog_slug, None)
+    posts = _posts(session, blog)
+    deleted = [post for post in posts if post.status == "deleted"]
+    assert len(deleted) == 1
+    assert deleted[0].delete_reason
+    drafts = [post for post in posts if post.status == "draft"]
+    assert len(drafts) == 1
+    assert drafts[0].published_at is None
+    assert drafts[0].author is not None
+    assert drafts[0].author.role == "contributor"
+    edited = session.scalars(
+        select(Revision).where(Revision.blog_id == blog.id, Revision.action == "edited")
+    ).all()
+    assert any(revision.post_id is not None for revision in edited)
+
+    page = stream_page(session, blog, limit=100)
+    shown = [post.id for post in page.posts] + ([page.pinned.id] if page.pinned else [])
+    assert page.pinned is not None
+    assert deleted[0].id not in shown
+    assert drafts[0].id not in shown
+    assert page.total == len(shown) == len(_published(session, blog))
+
+
+def test_times_read_like_a_running_story(session: Session, info: demo.DemoInfo) -> None:
+    now = utcnow()
+    blog = get_blog(session, info.blog_slug, None)
+    published = _published(session, blog)
+    times = [post.published_at for post in published]
+    assert all(time is not None for time in times)
+    ordered = sorted(t for t in times if t is not None)
+    assert ordered == times, "posts are published in the order they were written"
+    assert now - ordered[-1] < timedelta(minutes=15)
+    assert timedelta(hours=18) < now - ordered[0] < timedelta(hours=22)
+    assert blog.published_at is not None
+    assert blog.published_at < ordered[0]
+    assert blog.coverage_start == blog.published_at
+    assert blog.updated_at == ordered[-1]
+    # The history is back-dated with the posts: an edit shows when it happened.
+    revisions = session.scalars(select(Revision).where(Revision.blog_id == blog.id)).all()
+    assert all(now - revision.created_at > timedelta(minutes=2) for revision in revisions)
+    for revision in revisions:
+        if revision.action == "edited" and revision.post_id is not None:
+            post = session.get(Post, revision.post_id)
+            assert post is not None
+            assert revision.created_at == post.updated_at
+            assert post.published_at is not None
+            assert post.published_at < post.updated_at
+
+
+def test_a_closed_blog_from_two_days_ago(session: Session, info: demo.DemoInfo) -> None:
+    blog = get_blog(session, info.closed_blog_slug, None)
+    assert blog.status == "closed"
+    assert blog.closing_message
+    assert blog.coverage_end is not None
+    assert timedelta(hours=40) < utcnow() - blog.coverage_end < timedelta(hours=56)
+    posts = _published(session, blog)
+    assert len(posts) >= 4
+    assert all(p.published_at is not None and p.published_at < blog.coverage_end for p in posts)
+
+
+def test_the_demo_accounts_can_sign_in(session: Session, info: demo.DemoInfo) -> None:
+    editor = check_password(session, username=info.username, password=info.password)
+    assert editor.role == "editor"
+    assert (info.username, info.password) == (demo.DEMO_USERNAME, demo.DEMO_PASSWORD)
+    reporter = session.scalar(select(User).where(User.username == info.reporter_username))
+    assert reporter is not None
+    assert reporter.role == "contributor"
+
+
+def test_every_demo_image_is_a_small_local_file(session: Session, info: demo.DemoInfo) -> None:
+    urls = [blog.lead_image["url"] for blog in session.scalars(select(Blog)) if blog.lead_image]
+    urls += [image["url"] for post in session.scalars(select(Post)) for image in post.images]
+    assert len(urls) >= 5
+    for url in urls:
+        assert url.startswith("/static/demo/"), url
+        assert (STATIC / url.removeprefix("/static/")).is_file(), url
+
+
+@pytest.mark.parametrize("path", sorted((STATIC / "demo").glob("*.svg")), ids=lambda p: p.name)
+def test_demo_svgs_are_self_contained(path: Path) -> None:
+    svg = path.read_text()
+    assert len(svg.encode()) < 4096
+    assert 'viewBox="0 0 1200 675"' in svg
+    # Each must stand alone: no request to another site, no font to fetch, no script.
+    assert re.findall(r"https?://[^\"']+", svg) == ["http://www.w3.org/2000/svg"]
+    assert "<script" not in svg
+    assert "<text" not in svg
+    assert "<image" not in svg
