@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from liveticker import __version__
 from liveticker.domain import accounts, blogs, posts
+from liveticker.domain import demo as demo_content
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import BlogCreate, CloseInput, KeyPointsInput, PostCreate
 from liveticker.exceptions import LivetickerError
@@ -95,8 +96,6 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     database.upgrade()
     login = None
     if demo:
-        from liveticker.domain import demo as demo_content
-
         with database.transaction() as session:
             if demo_content.needs_demo(session):
                 info = demo_content.create_demo(session)
@@ -108,7 +107,8 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
         click.echo(f"Demo login: {login[0]} / {login[1]}  (API: POST {url}api/v1/tokens)")
     elif demo:
         click.echo(
-            f"Demo login: {_demo_username()} / {_demo_password()} (if you kept the demo account)"
+            f"Demo login: {demo_content.DEMO_USERNAME} / {demo_content.DEMO_PASSWORD}"
+            " (unless you changed or removed it)"
         )
     click.echo(f"API docs: {url}api/v1/docs")
     # Worker processes build their own app from the environment.
@@ -124,18 +124,6 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
         log_level=settings.log_level,
         proxy_headers=True,
     )
-
-
-def _demo_username() -> str:
-    from liveticker.domain import demo as demo_content
-
-    return demo_content.DEMO_USERNAME
-
-
-def _demo_password() -> str:
-    from liveticker.domain import demo as demo_content
-
-    return demo_content.DEMO_PASSWORD
 
 
 def _safe_url(url: str) -> str:
@@ -164,8 +152,6 @@ def db_upgrade() -> None:
 @friendly_errors
 def demo() -> None:
     """Create the demo blogs and accounts (only on an empty database)."""
-    from liveticker.domain import demo as demo_content
-
     with _transaction() as session:
         if not demo_content.needs_demo(session):
             raise click.ClickException("the database is not empty; the demo goes into a new one")

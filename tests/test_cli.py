@@ -59,9 +59,11 @@ def test_user_token_blog_and_post_round_trip(env: str) -> None:
     code, out = run("blog", "key-points", "storm", "One", "Two", "--as", "maria")
     assert code == 0, out
     code, out = run("blog", "close", "storm", "--message", "Over.", "--as", "maria")
-    assert code == 0 and "closed" in out
+    assert code == 0
+    assert "closed" in out
     code, out = run("blog", "reopen", "storm", "--as", "maria")
-    assert code == 0 and "live" in out
+    assert code == 0
+    assert "live" in out
 
     database = Database(env)
     with database.transaction() as session:
@@ -81,9 +83,11 @@ def test_clear_errors_without_tracebacks(env: str) -> None:
     assert code == 1
     assert "username must be" in out
     code, out = run("user", "create", "valid", "--password-stdin", input="short\n")
-    assert code == 1 and "at least 10 characters" in out
+    assert code == 1
+    assert "at least 10 characters" in out
     code, out = run("token", "create", "nobody")
-    assert code == 1 and "no user named 'nobody'" in out
+    assert code == 1
+    assert "no user named 'nobody'" in out
     run(
         "user",
         "create",
@@ -94,11 +98,14 @@ def test_clear_errors_without_tracebacks(env: str) -> None:
         input="long enough pw\n",
     )
     code, out = run("blog", "create", "x", "--title", "X", "--as", "rep")
-    assert code == 1 and "only editors" in out
+    assert code == 1
+    assert "only editors" in out
     code, out = run("post", "create", "missing", "--body", "x", "--as", "rep")
-    assert code == 1 and "no blog 'missing'" in out
+    assert code == 1
+    assert "no blog 'missing'" in out
     code, out = run("blog", "create", "Bad Slug", "--title", "X", "--as", "rep")
-    assert code == 1 and "slug" in out
+    assert code == 1
+    assert "slug" in out
 
 
 def test_contributor_posts_become_drafts(env: str) -> None:

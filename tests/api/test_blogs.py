@@ -51,7 +51,8 @@ def test_lifecycle_publish_close_reopen(
     make_blog("storm", live=False)
     live = client.post("/api/v1/blogs/storm/publish", headers=editor.headers).json()
     assert live["status"] == "live"
-    assert live["published_at"] and live["coverage_start"]
+    assert live["published_at"]
+    assert live["coverage_start"]
     assert client.post("/api/v1/blogs/storm/publish", headers=editor.headers).status_code == 409
     closed = client.post(
         "/api/v1/blogs/storm/close", json={"message": "Coverage has ended."}, headers=editor.headers

@@ -80,7 +80,8 @@ def _check(response: Any) -> None:
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         error = response.json()["error"]
-        assert error["code"] and error["message"]
+        assert error["code"]
+        assert error["message"]
         assert "Traceback" not in response.text
 
 

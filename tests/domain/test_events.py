@@ -84,8 +84,12 @@ def test_unpublishing_removes_and_pin_switch_updates_both(
         f"/api/v1/blogs/storm/posts/{first['id']}", json={"status": "draft"}, headers=editor.headers
     )
     new = [(kind, data) for seq, kind, data in _log(database, "storm") if seq > mark]
-    assert new[0][0] == "post" and new[0][1]["id"] == first["id"] and not new[0][1]["pinned"]
-    assert new[1][0] == "post" and new[1][1]["id"] == second["id"] and new[1][1]["pinned"]
+    assert new[0][0] == "post"
+    assert new[0][1]["id"] == first["id"]
+    assert not new[0][1]["pinned"]
+    assert new[1][0] == "post"
+    assert new[1][1]["id"] == second["id"]
+    assert new[1][1]["pinned"]
     assert new[2] == ("remove", {"id": first["id"]})
 
 

@@ -90,7 +90,7 @@ def test_social_handle_normalized_and_time_needs_zone() -> None:
             author_name="A",
             handle="abc",
             text="t",
-            posted_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the naive time is the point
+            posted_at=datetime(2026, 1, 1),
         )
     with pytest.raises(ValidationError):
         SocialInput(url="https://example.org/1", author_name="A", handle="a b", text="t")

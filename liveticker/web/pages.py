@@ -1,0 +1,189 @@
+"""Reader pages: the list of blogs, a live blog and its stream, single posts, short links.
+
+Routes load through the domain as an anonymous reader (so drafts never show), answer a
+matching If-None-Match from the blog's version before any rendering, then render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from liveticker.domain import blogs, permissions, posts
+from liveticker.domain.shortcodes import is_wellformed
+from liveticker.exceptions import NotFound
+from liveticker.storage.models import Blog
+from liveticker.web import seo
+from liveticker.web.deps import AppSettings, DbSession
+
+router = APIRouter(include_in_schema=False)
+
+HERE = Path(__file__).parent
+INDEX_CACHE = "public, max-age=5, stale-while-revalidate=30"
+LIVE_CACHE = "public, max-age=5, stale-while-revalidate=30"
+CLOSED_CACHE = "public, max-age=60, stale-while-revalidate=300"
+SHORT_LINK_CACHE = "public, max-age=300"
+
+
+def _asset_version() -> str:
+    """A digest of the templates and assets: part of every ETag and of the ?v= of assets,
+    so a deploy that changes either is never answered from an old cache."""
+    digest = hashlib.sha256()
+    files = [*(HERE / "templates").glob("*.html"), *(HERE / "static").glob("liveticker.*")]
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+ASSET_VERSION = _asset_version()
+
+
+def _iso(when: datetime | str | None) -> str:
+    if when is None:
+        return ""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    return seo.iso(when if when.tzinfo else when.replace(tzinfo=UTC))
+
+
+def _human(when: datetime | str | None) -> str:
+    """UTC text for readers without JavaScript; the script shows local time instead."""
+    if when is None:
+        return ""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    return f"{when.day} {when:%b %Y, %H:%M} UTC"
+
+
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    settings: AppSettings,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    context = {
+        "site_name": settings.site_name,
+        "asset_version": ASSET_VERSION,
+        "iso": _iso,
+        "human": _human,
+        **context,
+    }
+    return templates.TemplateResponse(request, template, context, headers=headers)
+
+
+def _etag(blog: Blog, request: Request, base: str) -> str:
+    """Strong validator from what the page is made of; no query beyond the blog row."""
+    key = "\n".join(
+        [str(blog.id), str(blog.version), request.url.path, request.url.query, base, ASSET_VERSION]
+    )
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    for candidate in header.split(","):
+        tag = candidate.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+def _cache_headers(blog: Blog, etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": CLOSED_CACHE if blog.status == "closed" else LIVE_CACHE}
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+def index(request: Request, session: DbSession, settings: AppSettings) -> Response:
+    public = blogs.list_public_blogs(session, limit=50)
+    context = {
+        "live": [blog for blog in public if blog.status == "live"],
+        "closed": [blog for blog in public if blog.status == "closed"],
+        "canonical": seo.base_url(request, settings) + "/",
+    }
+    return _render(
+        request, "index.html", context, settings=settings, headers={"Cache-Control": INDEX_CACHE}
+    )
+
+
+@router.api_route("/blogs/{slug}", methods=["GET", "HEAD"])
+def blog_page(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    slug: str,
+    before: str | None = None,
+) -> Response:
+    blog = blogs.get_blog(session, slug, None)
+    if before is not None:
+        posts.decode_cursor(before)  # a bad cursor is a 400 even for a conditional request
+    base = seo.base_url(request, settings)
+    headers = _cache_headers(blog, _etag(blog, request, base))
+    if _not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    page = posts.stream_page(session, blog, before=before, limit=settings.page_size)
+    shown = ([page.pinned] if page.pinned else []) + page.posts
+    context = {
+        "blog": blog,
+        "page": page,
+        "shown": shown,
+        "base": base,
+        "key_points": blogs.key_points_html(blog),
+        "meta": seo.blog_meta(
+            blog,
+            shown,
+            base=base,
+            site_name=settings.site_name,
+            query=f"before={before}" if before else "",
+        ),
+    }
+    return _render(request, "blog.html", context, settings=settings, headers=headers)
+
+
+@router.api_route("/blogs/{slug}/posts/{post_id:int}", methods=["GET", "HEAD"])
+def post_page(
+    request: Request, session: DbSession, settings: AppSettings, slug: str, post_id: int
+) -> Response:
+    blog = blogs.get_blog(session, slug, None)
+    base = seo.base_url(request, settings)
+    # Every change to a visible post bumps the blog's version, so the blog's ETag covers it.
+    headers = _cache_headers(blog, _etag(blog, request, base))
+    if _not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    post = posts.get_post(session, blog, post_id, None)
+    context = {
+        "blog": blog,
+        "post": post,
+        "base": base,
+        "title": seo.post_title(post),
+        "meta": seo.post_meta(post, base=base, site_name=settings.site_name),
+    }
+    return _render(request, "post.html", context, settings=settings, headers=headers)
+
+
+@router.api_route("/p/{code}", methods=["GET", "HEAD"])
+def short_link(session: DbSession, code: str) -> Response:
+    """The short permalink of a blog or a post, for print, radio and social posts."""
+    if is_wellformed(code):
+        blog = blogs.find_blog_by_code(session, code)
+        if blog is not None and permissions.can_see_blog(None, blog):
+            return _moved(seo.blog_path(blog))
+        post = posts.find_post_by_code(session, code)
+        if post is not None and permissions.can_see_post(None, post):
+            return _moved(seo.post_path(post))
+    raise NotFound("there is no blog or post with this short link")
+
+
+def _moved(path: str) -> Response:
+    return RedirectResponse(path, status_code=301, headers={"Cache-Control": SHORT_LINK_CACHE})
