@@ -27,6 +27,27 @@ class Settings:
         default="sqlite:///./liveticker.db",
         metadata=_meta("SQLAlchemy URL of the database: `sqlite:///path` or `postgresql://…`."),
     )
+    redis_url: str = field(
+        default="",
+        metadata=_meta(
+            "Redis URL (`redis://host:6379/0`) that joins the live streams of several processes "
+            "or hosts; empty: one process delivers to its own readers."
+        ),
+    )
+    live_buffer_bytes: int = field(
+        default=65_536,
+        metadata=_meta(
+            "Unsent bytes a live reader may fall behind by before its stream is dropped "
+            "(it reconnects and resumes where it was)."
+        ),
+    )
+    replay_limit: int = field(
+        default=1000,
+        metadata=_meta("Most events replayed to a reconnecting reader; further behind: reload."),
+    )
+    heartbeat_seconds: int = field(
+        default=15, metadata=_meta("Seconds between keep-alive comments on live streams.")
+    )
     host: str = field(default="127.0.0.1", metadata=_meta("Address `serve` listens on."))
     port: int = field(default=8000, metadata=_meta("Port `serve` listens on."))
     public_url: str = field(

@@ -59,7 +59,8 @@ def post_snapshot(post: Post) -> dict[str, Any]:
         "social": post.social,
         "pinned": post.pinned,
         "key_event": post.key_event,
-        "author": post.author.display_name if post.author else None,
+        "author": {"display_name": post.author.display_name} if post.author else None,
+        "blog": {"slug": post.blog.slug},
         "published_at": _iso(post.published_at),
         "updated_at": _iso(post.updated_at),
     }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-from liveticker.domain import accounts, blogs, posts
+from liveticker import __version__
+from liveticker.domain import accounts, blogs, events, posts
 from liveticker.domain.inputs import (
     BlogCreate,
     BlogUpdate,
@@ -17,8 +20,19 @@ from liveticker.domain.inputs import (
     PostCreate,
     PostUpdate,
 )
-from liveticker.web.deps import DbSession, MaybeActor, Writer
-from liveticker.web.schemas import BlogOut, PostOut, PostPage, RevisionOut, TokenOut
+from liveticker.live.frames import Message, client_payload
+from liveticker.web.caching import not_modified
+from liveticker.web.deps import AppSettings, DbSession, MaybeActor, Writer
+from liveticker.web.schemas import (
+    BlogOut,
+    ChangeOut,
+    ChangesOut,
+    PostOut,
+    PostPage,
+    RevisionOut,
+    StatusOut,
+    TokenOut,
+)
 
 router = APIRouter(prefix="/api/v1")
 
@@ -34,6 +48,10 @@ ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 PostId = Annotated[int, "the post's numeric id"]
+MAX_CHANGES = 100
+# Short enough that polling readers see a post within seconds, long enough that a CDN
+# answers a crowd of them from one entry.
+CHANGES_CACHE = "public, max-age=2, stale-while-revalidate=8"
 
 
 @router.post("/tokens", status_code=201, response_model=TokenOut, responses=ERRORS, tags=["auth"])
@@ -164,3 +182,56 @@ def post_revisions(
     blog = blogs.get_blog(session, slug, actor)
     post = posts.get_post(session, blog, post_id, actor)
     return [RevisionOut.of(r) for r in posts.post_revisions(session, actor, post)]
+
+
+@router.get(
+    "/blogs/{slug}/changes",
+    response_model=ChangesOut,
+    responses={**ERRORS, 304: {"description": "Nothing new since the ETag"}},
+    tags=["live"],
+)
+def changes(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    slug: str,
+    after: Annotated[int, Query(ge=0, le=2**53)],
+    limit: Annotated[int, Query(ge=1, le=MAX_CHANGES)] = MAX_CHANGES,
+) -> Response:
+    """The blog's events after `after`, oldest first: the polling fallback of the live stream.
+
+    Every reader that is up to date asks for the same URL (`after` = the newest id it
+    has), so a CDN answers them all from one cache entry; `ETag` and a few seconds of
+    public caching make the repeats cheap. `reload` says the reader is too far behind
+    (or ahead) to catch up event by event and should reload the page.
+    """
+    blog = blogs.get_blog(session, slug, None)
+    head = blog.version
+    etag = f'"{blog.id}.{after}.{head}.{limit}"'
+    headers = {"ETag": etag, "Cache-Control": CHANGES_CACHE}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    reload = after > head or head - after > settings.replay_limit
+    rows = [] if reload else events.after(session, blog.id, after, limit=limit)
+    render = request.app.state.hub.render_post
+    body = ChangesOut(
+        head=head,
+        reload=reload,
+        events=[
+            ChangeOut(id=row.seq, event=row.kind, data=client_payload(Message.of(row), render))
+            for row in rows
+        ],
+    )
+    return JSONResponse(body.model_dump(mode="json"), headers=headers)
+
+
+@router.get("/status", response_model=StatusOut, tags=["live"])
+def status(request: Request) -> StatusOut:
+    """This process's live readers: for load balancers, dashboards and operators."""
+    hub = request.app.state.hub
+    return StatusOut(
+        version=__version__,
+        worker=os.getpid(),
+        live_readers=hub.reader_count,
+        live_blogs=sum(1 for channel in hub.channels.values() if channel.readers),
+    )

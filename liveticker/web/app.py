@@ -1,4 +1,4 @@
-"""The application factory: one FastAPI app per settings object (and per test database)."""
+"""The application factory: one app per settings object (and per test database)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from liveticker import __version__
 from liveticker.domain.ratelimit import RateLimiter
+from liveticker.live import stream
+from liveticker.live.bus import RedisPublisher, RedisSubscriber, channel_name
+from liveticker.live.frames import Message
+from liveticker.live.hub import Hub
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
+from liveticker.storage.models import Event
 from liveticker.web import api, errors, pages
 from liveticker.web.middleware import BodyLimit
 
@@ -34,18 +39,68 @@ class CachedStatic(StaticFiles):
         return response
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+class Liveticker(FastAPI):
+    """FastAPI, with the live streams answered before the middleware stack.
+
+    A stream is served with the server's own `send`, which lets the hub write frames
+    straight to the connection (see liveticker.live.hub); everything else is FastAPI's.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match = stream.PATH.match(scope["path"])
+            hub: Hub | None = getattr(self.state, "hub", None)
+            if match is not None and hub is not None:
+                await stream.serve_events(hub, match.group(1), scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Liveticker:
     settings = settings or Settings.from_env()
     owns_database = database is None
     database = database or Database(settings.database_url)
+    templates = Jinja2Templates(directory=TEMPLATES)
+    hub = Hub(
+        database=database,
+        render_post=pages.PostFragments(templates),
+        max_buffer=settings.live_buffer_bytes,
+        replay_limit=settings.replay_limit,
+        heartbeat_seconds=settings.heartbeat_seconds,
+    )
+    channel = channel_name(database.url)
+    publisher = RedisPublisher(settings.redis_url, channel=channel) if settings.redis_url else None
+
+    def on_commit(committed: list[Event]) -> None:
+        messages = [Message.of(event) for event in committed]
+        hub.publish_threadsafe(messages)  # this process's readers, without a round trip
+        if publisher is not None:
+            publisher.publish(messages)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:  # a database handed in belongs to the caller (tests share one)
-            database.dispose()
+        await hub.start()
+        subscriber = (
+            RedisSubscriber(settings.redis_url, hub, channel=channel)
+            if settings.redis_url
+            else None
+        )
+        if subscriber is not None:
+            subscriber.start()
+        database.commit_listeners.append(on_commit)
+        try:
+            yield
+        finally:
+            database.commit_listeners.remove(on_commit)
+            if subscriber is not None:
+                await subscriber.stop()
+            await hub.stop()
+            if publisher is not None:
+                publisher.close()
+            if owns_database:  # a database handed in belongs to the caller (tests share one)
+                database.dispose()
 
-    app = FastAPI(
+    app = Liveticker(
         title="Liveticker",
         version=__version__,
         description="Live blogs for newsrooms. Write calls need `Authorization: Bearer <token>`.",
@@ -56,7 +111,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.templates = Jinja2Templates(directory=TEMPLATES)
+    app.state.templates = templates
+    app.state.hub = hub
     app.state.write_limiter = RateLimiter(per_minute=settings.write_rate_per_minute)
     # Logins are tried per address; a tenth of the write rate still lets a desk sign in.
     app.state.login_limiter = RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5))

@@ -20,6 +20,7 @@ from liveticker.domain.shortcodes import is_wellformed
 from liveticker.exceptions import NotFound
 from liveticker.storage.models import Blog
 from liveticker.web import seo
+from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession
 
 router = APIRouter(include_in_schema=False)
@@ -89,17 +90,6 @@ def _etag(blog: Blog, request: Request, base: str) -> str:
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-def _not_modified(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    for candidate in header.split(","):
-        tag = candidate.strip()
-        if tag == "*" or tag.removeprefix("W/") == etag:
-            return True
-    return False
-
-
 def _cache_headers(blog: Blog, etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CLOSED_CACHE if blog.status == "closed" else LIVE_CACHE}
 
@@ -130,7 +120,7 @@ def blog_page(
         posts.decode_cursor(before)  # a bad cursor is a 400 even for a conditional request
     base = seo.base_url(request, settings)
     headers = _cache_headers(blog, _etag(blog, request, base))
-    if _not_modified(request, headers["ETag"]):
+    if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     page = posts.stream_page(session, blog, before=before, limit=settings.page_size)
     shown = ([page.pinned] if page.pinned else []) + page.posts
@@ -159,7 +149,7 @@ def post_page(
     base = seo.base_url(request, settings)
     # Every change to a visible post bumps the blog's version, so the blog's ETag covers it.
     headers = _cache_headers(blog, _etag(blog, request, base))
-    if _not_modified(request, headers["ETag"]):
+    if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     post = posts.get_post(session, blog, post_id, None)
     context = {
@@ -187,3 +177,20 @@ def short_link(session: DbSession, code: str) -> Response:
 
 def _moved(path: str) -> Response:
     return RedirectResponse(path, status_code=301, headers={"Cache-Control": SHORT_LINK_CACHE})
+
+
+class PostFragments:
+    """Renders one post's <article> from an event snapshot, for live delivery and polling.
+
+    The same macro as the page renders it, so a post that arrives live is the markup a
+    reload would show; the script fixes its feed position and skip link on insertion.
+    """
+
+    def __init__(self, templates: Jinja2Templates) -> None:
+        module = templates.env.get_template("_post.html").make_module(
+            {"iso": _iso, "human": _human}
+        )
+        self._article = getattr(module, "article")  # noqa: B009 - a template macro, untyped
+
+    def __call__(self, snapshot: dict[str, Any]) -> str:
+        return str(self._article(snapshot, next_href="#feed-end"))

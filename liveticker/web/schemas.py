@@ -151,3 +151,22 @@ class TokenOut(BaseModel):
     token: str
     username: str
     role: str
+
+
+class ChangeOut(BaseModel):
+    id: int
+    event: str
+    data: dict[str, Any]
+
+
+class ChangesOut(BaseModel):
+    head: int
+    reload: bool
+    events: list[ChangeOut]
+
+
+class StatusOut(BaseModel):
+    version: str
+    worker: int
+    live_readers: int
+    live_blogs: int

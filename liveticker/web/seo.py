@@ -21,6 +21,7 @@ from liveticker.storage.models import Blog, Post
 DESCRIPTION_LIMIT = 300
 # Google shows at most 110 characters of an article headline.
 HEADLINE_LIMIT = 110
+ARTICLE_BODY_LIMIT = 280
 
 # Characters that could close the <script> element or open a comment inside it, and the two
 # line separators that older JavaScript parsers refuse inside strings.
@@ -92,7 +93,8 @@ def _update(post: Post, base: str) -> dict[str, Any]:
         "headline": post_title(post),
         "datePublished": iso(published),
         "dateModified": iso(max(post.updated_at, published)),
-        "articleBody": plain_text(post.body),
+        # An excerpt: the full text is on the page, and repeating it doubles the page weight.
+        "articleBody": plain_text(post.body, limit=ARTICLE_BODY_LIMIT),
     }
     if post.images:
         update["image"] = [absolute(base, image["url"]) for image in post.images]

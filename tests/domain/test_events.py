@@ -118,15 +118,15 @@ def test_concurrent_writers_all_succeed_in_order(
     lock = threading.Lock()
 
     def write(n: int) -> None:
-        with TestClient(app) as own_client:
-            for k in range(3):
-                response = own_client.post(
-                    "/api/v1/blogs/storm/posts",
-                    json={"body": f"writer {n} post {k}", "pinned": k == 2},
-                    headers=editor.headers,
-                )
-                with lock:
-                    statuses.append(response.status_code)
+        own_client = TestClient(app)  # no lifespan: the app's hub serves one loop only
+        for k in range(3):
+            response = own_client.post(
+                "/api/v1/blogs/storm/posts",
+                json={"body": f"writer {n} post {k}", "pinned": k == 2},
+                headers=editor.headers,
+            )
+            with lock:
+                statuses.append(response.status_code)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
     for thread in threads:

@@ -99,6 +99,256 @@
     if (feed.getAttribute("aria-busy") !== "true") showMore(link);
   });
 
+  // ---- Live updates: Server-Sent Events, polling every 10 s where they fail. ----
+  const blog = feed.dataset.blog;
+  let last = Number(feed.dataset.version) || 0;
+  const firstPage = !new URLSearchParams(location.search).has("before");
+  const baseTitle = document.title;
+  const waiting = []; // new posts held back while the reader is further down the page
+  let button = null;
+  let source = null;
+  let failures = 0;
+  let pollTimer = 0;
+
+  const make = (html) => {
+    const box = document.createElement("template");
+    box.innerHTML = html.trim();
+    return box.content.firstElementChild;
+  };
+  const publishedOf = (article) => article.querySelector(".post-meta time")?.dateTime || "";
+  const atTop = () => {
+    const top = articles()[0] || feed;
+    return top.getBoundingClientRect().top > -40;
+  };
+
+  const renumber = (delta) => {
+    const list = articles();
+    const first = list[0] ? Number(list[0].getAttribute("aria-posinset")) || 1 : 1;
+    const offset = firstPage ? 1 : first;
+    list.forEach((article, i) => {
+      article.setAttribute("aria-posinset", String(offset + i));
+      const size = Number(article.getAttribute("aria-setsize")) || list.length;
+      article.setAttribute("aria-setsize", String(Math.max(size + delta, list.length)));
+    });
+    relinkSkips();
+  };
+
+  // Pinned first, then newest first: the order the server renders.
+  const place = (node) => {
+    const list = articles().filter((article) => article !== node);
+    if (node.classList.contains("pinned")) {
+      feed.prepend(node);
+      return;
+    }
+    const when = publishedOf(node);
+    const before = list.find(
+      (article) => !article.classList.contains("pinned") && publishedOf(article) < when
+    );
+    if (before) before.before(node);
+    else if (firstPage || list.length === 0) feed.append(node);
+    else node.remove(); // older than this page shows: it belongs to a later page
+  };
+
+  const prepare = (node) => {
+    localTimes(node);
+    addCopyButtons(node);
+    return node;
+  };
+
+  const reveal = (focusFirst) => {
+    const shown = waiting.splice(0);
+    for (const node of shown) place(node);
+    if (shown.length) renumber(shown.length);
+    if (button) button.hidden = true;
+    document.title = baseTitle;
+    if (focusFirst && shown[0]) {
+      shown[0].scrollIntoView({ block: "start" });
+      shown[0].focus();
+    }
+  };
+
+  const showWaiting = () => {
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "new-posts";
+      button.addEventListener("click", () => reveal(true));
+      document.body.append(button);
+    }
+    const n = waiting.length;
+    button.textContent = n === 1 ? "1 new post" : n + " new posts";
+    button.hidden = false;
+    document.title = "(" + n + ") " + baseTitle;
+  };
+
+  let pendingAnnouncement = 0;
+  let announceTimer = 0;
+  const announceNew = (n) => {
+    // One polite message per burst: "3 new posts", never the posts themselves.
+    pendingAnnouncement += n;
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(() => {
+      const count = pendingAnnouncement;
+      pendingAnnouncement = 0;
+      announce(count === 1 ? "1 new post" : count + " new posts");
+    }, 400);
+  };
+
+  const upsertPost = (data) => {
+    const node = prepare(make(data.html));
+    const existing = document.getElementById(node.id);
+    const held = waiting.findIndex((item) => item.id === node.id);
+    if (held >= 0) {
+      waiting[held] = node;
+      return;
+    }
+    if (existing) {
+      for (const name of ["aria-posinset", "aria-setsize"]) {
+        node.setAttribute(name, existing.getAttribute(name) || "");
+      }
+      const moved = existing.classList.contains("pinned") !== node.classList.contains("pinned");
+      const hadFocus = existing.contains(document.activeElement);
+      existing.replaceWith(node);
+      if (moved) place(node);
+      renumber(0);
+      if (hadFocus) node.focus();
+      return;
+    }
+    if (!firstPage && !node.classList.contains("pinned")) return;
+    if (atTop() && !waiting.length) {
+      place(node);
+      renumber(1);
+    } else {
+      waiting.unshift(node);
+      showWaiting();
+    }
+    announceNew(1);
+  };
+
+  const removePost = (id) => {
+    const held = waiting.findIndex((item) => item.id === "post-" + id);
+    if (held >= 0) {
+      waiting.splice(held, 1);
+      if (waiting.length) showWaiting();
+      else reveal(false);
+      return;
+    }
+    const existing = document.getElementById("post-" + id);
+    if (!existing) return;
+    const next = existing.nextElementSibling;
+    const hadFocus = existing.contains(document.activeElement);
+    existing.remove();
+    renumber(-1);
+    if (hadFocus) (next || document.getElementById("feed-end")).focus();
+  };
+
+  const setKeyPoints = (items) => {
+    let box = document.querySelector(".key-points");
+    if (!items.length) {
+      if (box) box.remove();
+      return;
+    }
+    if (!box) {
+      box = make(
+        '<section class="key-points" aria-labelledby="key-points-heading">' +
+          '<h2 id="key-points-heading">What you need to know</h2><ul></ul></section>'
+      );
+      document.getElementById("feed-hint").before(box);
+    }
+    box.querySelector("ul").innerHTML = items.map((item) => "<li>" + item + "</li>").join("");
+  };
+
+  const setBlog = (data) => {
+    const h1 = document.querySelector("h1");
+    if (h1 && data.title) h1.textContent = data.title;
+    const standfirst = document.querySelector(".standfirst");
+    if (standfirst && typeof data.standfirst === "string") standfirst.textContent = data.standfirst;
+    let notice = document.querySelector(".closed-notice");
+    const badge = document.querySelector(".badge.live");
+    if (data.status === "closed") {
+      if (!notice) {
+        notice = make(
+          '<section class="closed-notice" role="status" aria-labelledby="closed-heading">' +
+            '<h2 id="closed-heading">Coverage has ended</h2><p></p></section>'
+        );
+        (document.querySelector(".key-points") || document.getElementById("feed-hint")).before(notice);
+      }
+      notice.querySelector("p").textContent = data.closing_message || "";
+      if (badge) badge.remove();
+      stop();
+    } else if (notice) {
+      notice.remove();
+    }
+  };
+
+  const touch = () => {
+    const updated = document.getElementById("blog-updated");
+    if (!updated) return;
+    updated.dateTime = new Date().toISOString();
+    updated.textContent = format.format(new Date());
+  };
+
+  const apply = (kind, id, data) => {
+    if (!(id > last)) return; // already applied (replay overlap, or polling after a stream)
+    last = id;
+    if (kind === "post") upsertPost(data);
+    else if (kind === "remove") removePost(data.id);
+    else if (kind === "key-points") setKeyPoints(data.items || []);
+    else if (kind === "blog") setBlog(data);
+    touch();
+  };
+
+  const stop = () => {
+    if (source) source.close();
+    source = null;
+    clearTimeout(pollTimer);
+    pollTimer = -1;
+  };
+
+  const poll = async () => {
+    if (pollTimer === -1) return;
+    try {
+      const response = await fetch(
+        "/api/v1/blogs/" + blog + "/changes?after=" + last, { headers: { Accept: "application/json" } }
+      );
+      if (response.ok) {
+        const body = await response.json();
+        if (body.reload) return location.reload();
+        for (const event of body.events) apply(event.event, event.id, event.data);
+      }
+    } catch (error) {
+      /* offline for now: try again at the next tick */
+    }
+    if (pollTimer !== -1) pollTimer = setTimeout(poll, 10000);
+  };
+
+  const listen = () => {
+    if (!window.EventSource) return poll();
+    source = new EventSource("/blogs/" + blog + "/events?after=" + last);
+    for (const kind of ["post", "remove", "key-points", "blog"]) {
+      source.addEventListener(kind, (event) => {
+        failures = 0;
+        apply(kind, Number(event.lastEventId), JSON.parse(event.data));
+      });
+    }
+    source.addEventListener("reload", () => location.reload());
+    source.onopen = () => { failures = 0; };
+    source.onerror = () => {
+      // The browser retries by itself; after repeated failures (or a refusal) poll instead.
+      failures += 1;
+      if (source.readyState === EventSource.CLOSED || failures >= 3) {
+        source.close();
+        source = null;
+        if (pollTimer !== -1) pollTimer = setTimeout(poll, 1000);
+      }
+    };
+  };
+
+  if (blog && !document.querySelector(".closed-notice")) {
+    window.addEventListener("scroll", () => { if (waiting.length && atTop()) reveal(false); }, { passive: true });
+    listen();
+  }
+
   // The WAI-ARIA feed pattern: Page Down/Up move between posts, Ctrl+End/Home leave the feed.
   feed.addEventListener("keydown", (event) => {
     const current = event.target.closest("article");

@@ -1,0 +1,193 @@
+"""`liveticker notes …`: score X-format TSV files, write synthetic populations, draw a picture.
+
+The group is wired into the main command by `main.add_command(notes)`. User errors come
+out as `file:line:column: message` with a non-zero exit code, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from liveticker.scoring.errors import ScoringInputError
+
+EXISTING = click.Path(exists=True, path_type=Path)
+
+
+@click.group(name="notes")
+def notes() -> None:
+    """Community notes: the bridging scoring engine and its tools."""
+
+
+@notes.command()
+@click.option("--notes", "notes_path", required=True, type=EXISTING, help="notes TSV (X format).")
+@click.option(
+    "--ratings",
+    "ratings_path",
+    required=True,
+    type=EXISTING,
+    help="ratings TSV, or a directory of ratings TSV files.",
+)
+@click.option("--status", "status_path", type=EXISTING, help="noteStatusHistory TSV (optional).")
+@click.option("--enrollment", "enrollment_path", type=EXISTING, help="userEnrollment TSV.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory."
+)
+@click.option("--now", "now_millis", type=int, help="Scoring time, epoch millis [default: now].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the solver.")
+def score(
+    notes_path: Path,
+    ratings_path: Path,
+    status_path: Path | None,
+    enrollment_path: Path | None,
+    out_dir: Path,
+    now_millis: int | None,
+    seed: int,
+) -> None:
+    """Score notes from TSV files in X's public format.
+
+    Writes scored_notes.tsv, helpfulness_scores.tsv and note_status_history.tsv to OUT;
+    pass that history as --status to the next run so that it continues.
+    """
+    from liveticker.scoring import tsv
+    from liveticker.scoring.pipeline import score_frames
+
+    show = _progress()
+    now = now_millis if now_millis is not None else int(time.time() * 1000)
+    try:
+        show("reading notes")
+        notes_frame = tsv.read_notes(notes_path)
+        show("reading ratings")
+        ratings_frame = tsv.read_ratings(ratings_path)
+        history = tsv.read_status_history(status_path) if status_path else None
+        enrollment = tsv.read_enrollment(enrollment_path) if enrollment_path else None
+        result = score_frames(
+            notes=notes_frame,
+            ratings=ratings_frame,
+            status_history=history,
+            enrollment=enrollment,
+            now_millis=now,
+            seed=seed,
+            progress=show,
+        )
+    except ScoringInputError as error:
+        raise click.ClickException(str(error)) from None
+    show("writing results")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tsv.write_tsv(result.notes, out_dir / "scored_notes.tsv")
+    tsv.write_tsv(result.raters, out_dir / "helpfulness_scores.tsv")
+    tsv.write_tsv(result.status_history, out_dir / "note_status_history.tsv")
+    counts = result.status_counts()
+    click.echo(f"scored {len(result.notes)} notes from {result.summary['ratings_in']} ratings")
+    for status, count in counts.items():
+        click.echo(f"  {status}: {count}")
+    click.echo(f"wrote {out_dir}")
+
+
+@notes.command()
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory."
+)
+@click.option("--ratings", "n_ratings", type=int, default=48_000, show_default=True)
+@click.option("--raters", "n_raters", type=int, help="[default: ratings / 20]")
+@click.option("--notes", "n_notes", type=int, help="[default: ratings / 50]")
+@click.option("--camp-a-share", type=float, default=0.6, show_default=True)
+@click.option("--random-share", type=float, default=0.05, show_default=True)
+@click.option("--brigades", type=int, default=0, show_default=True, help="Coordinated groups.")
+@click.option("--brigade-size", type=int, default=30, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def synth(
+    out_dir: Path,
+    n_ratings: int,
+    n_raters: int | None,
+    n_notes: int | None,
+    camp_a_share: float,
+    random_share: float,
+    brigades: int,
+    brigade_size: int,
+    seed: int,
+) -> None:
+    """Write a synthetic population with its ground truth.
+
+    notes.tsv, ratings.tsv and userEnrollment.tsv are in X's public format;
+    truth_notes.tsv and truth_raters.tsv say what each note and rater really is.
+    """
+    from liveticker.scoring import tsv
+    from liveticker.scoring.synth import PopulationSpec, generate, to_frames
+
+    if not 0 < camp_a_share < 1:
+        raise click.UsageError("--camp-a-share must be between 0 and 1")
+    spec = PopulationSpec(
+        n_ratings=n_ratings,
+        n_raters=n_raters,
+        n_notes=n_notes,
+        camp_a_share=camp_a_share,
+        random_share=random_share,
+        brigades=brigades,
+        brigade_size=brigade_size,
+        seed=seed,
+    )
+    try:
+        frames = to_frames(generate(spec))
+    except ValueError as error:
+        raise click.UsageError(f"cannot build this population: {error}") from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        tsv.write_tsv(frame, out_dir / f"{name}.tsv")
+    click.echo(
+        f"wrote {len(frames['notes'])} notes, {len(frames['ratings'])} ratings, "
+        f"{len(frames['userEnrollment'])} raters to {out_dir}"
+    )
+
+
+@notes.command()
+@click.option(
+    "--scored",
+    "scored_path",
+    required=True,
+    type=EXISTING,
+    help="Output directory of `notes score` (or its scored_notes.tsv).",
+)
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(path_type=Path), help="PNG file to write."
+)
+@click.option(
+    "--status",
+    "status_kind",
+    type=click.Choice(["core", "final"]),
+    default="core",
+    show_default=True,
+    help="Colour by the core model's status or the final one.",
+)
+def plot(scored_path: Path, out_path: Path, status_kind: str) -> None:
+    """Draw notes on the intercept × factor plane with the status thresholds."""
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
+    from liveticker.scoring.plot import plot_notes
+
+    file = scored_path / "scored_notes.tsv" if scored_path.is_dir() else scored_path
+    needed = ["coreNoteIntercept", "coreNoteFactor1", "coreRatingStatus", "finalRatingStatus"]
+    try:
+        frame = pd.read_csv(file, sep="\t", usecols=needed)
+    except FileNotFoundError:
+        raise click.ClickException(f"{file}:0:0: file not found") from None
+    except (ValueError, pd.errors.ParserError) as error:
+        raise click.ClickException(f"{file}:1:0: not a scored_notes.tsv file ({error})") from None
+    count = plot_notes(frame, out_path, status_column=f"{status_kind}RatingStatus")
+    click.echo(f"drew {count} notes to {out_path}")
+
+
+def _progress() -> Callable[[str], None]:
+    """Stage lines with elapsed time on stderr, only when stderr is a terminal."""
+    start = time.perf_counter()
+    interactive = sys.stderr.isatty()
+
+    def show(stage: str) -> None:
+        if interactive:
+            click.echo(f"[{time.perf_counter() - start:7.1f}s] {stage}…", err=True)
+
+    return show

@@ -1,0 +1,191 @@
+"""Resisting coordinated gaming: post-selection similarity, cliques, correlated raters.
+
+All pair counting is vectorized: ratings are sorted by note and time and each rating is
+paired with the next ones of the same note inside the window, one offset at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from liveticker.scoring import constants as k
+from liveticker.scoring.data import BoolArray, Int64Array, Notes, Ratings
+
+DAY_MILLIS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cliques:
+    """Post-selection-similarity outcome: clique id per participant (-1: none)."""
+
+    clique: npt.NDArray[np.int32]
+    flagged_pairs: int
+    capped_notes: int  # notes where the per-rating pair cap was reached
+
+    @property
+    def count(self) -> int:
+        return int(self.clique.max()) + 1 if len(self.clique) else 0
+
+
+def post_selection_cliques(ratings: Ratings, notes: Notes, n_participants: int) -> Cliques:
+    """Flag rater pairs who repeatedly rate the same posts within 20 minutes of each other."""
+    on_post = notes.tweet_id[ratings.note] != -1
+    post_codes, post = np.unique(notes.tweet_id[ratings.note[on_post]], return_inverse=True)
+    rater = ratings.rater[on_post]
+    # Items are posts: a rater's total counts distinct posts rated, N all (post, rater) pairs.
+    post_rater = np.unique(post.astype(np.int64) * n_participants + rater)
+    totals = np.bincount(post_rater % n_participants, minlength=n_participants)
+    n_items = len(post_rater)
+    eligible = totals >= k.PSS_MIN_UNIQUE_POSTS  # pairs below this can never be flagged
+
+    keep = np.flatnonzero(eligible[rater])
+    note = ratings.note[on_post][keep]
+    time = ratings.created_at[on_post][keep]
+    rater, post = rater[keep], post[keep]
+    order = np.lexsort((time, note))
+    note, time, rater, post = note[order], time[order], rater[order], post[order]
+
+    left_parts: list[Int64Array] = []
+    right_parts: list[Int64Array] = []
+    post_parts: list[Int64Array] = []
+    active = np.arange(len(note) - 1)
+    capped = np.zeros(0, dtype=np.int64)
+    for offset in range(1, k.PSS_MAX_PAIRS_PER_RATING + 1):
+        active = active[active + offset < len(note)]
+        partner = active + offset
+        gap = time[partner] - time[active]
+        near = (note[partner] == note[active]) & (gap <= k.PSS_WINDOW_MILLIS)
+        active, partner = active[near], partner[near]
+        if len(active) == 0:
+            break
+        if offset == k.PSS_MAX_PAIRS_PER_RATING:
+            capped = np.unique(note[active])
+        different = rater[active] != rater[partner]
+        a, b = rater[active][different], rater[partner][different]
+        left_parts.append(np.minimum(a, b).astype(np.int64))
+        right_parts.append(np.maximum(a, b).astype(np.int64))
+        post_parts.append(post[active][different].astype(np.int64))
+    clique = np.full(n_participants, -1, dtype=np.int32)
+    if not left_parts:
+        return Cliques(clique=clique, flagged_pairs=0, capped_notes=len(capped))
+
+    pair = np.concatenate(left_parts) * n_participants + np.concatenate(right_parts)
+    pair_post = np.concatenate(post_parts)
+    # A pair counts once per post: collapse repeats from several notes on the same post.
+    pair, pair_post = _unique_pair_items(pair, pair_post, len(post_codes))
+    pairs, co = np.unique(pair, return_counts=True)
+    left, right = pairs // n_participants, pairs % n_participants
+    left_total, right_total = totals[left].astype(np.float64), totals[right].astype(np.float64)
+    smoothing = k.PSS_PMI_PSEUDOCOUNTS
+    pmi = np.log(co * n_items / ((left_total + smoothing) * (right_total + smoothing)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        npmi = pmi / -np.log(co / n_items)
+    min_sim = co / (np.minimum(left_total, right_total) + k.PSS_MIN_SIM_PSEUDOCOUNTS)
+    flagged = (npmi >= k.PSS_NPMI_THRESHOLD) | (min_sim >= k.PSS_MIN_RATING_PROPORTION)
+    clique = _components(left[flagged], right[flagged], n_participants, min_size=2)
+    return Cliques(clique=clique, flagged_pairs=int(flagged.sum()), capped_notes=len(capped))
+
+
+def _unique_pair_items(
+    pair: Int64Array, item: Int64Array, n_items: int
+) -> tuple[Int64Array, Int64Array]:
+    if len(pair) == 0:
+        return pair, item
+    order = np.lexsort((item, pair))
+    pair, item = pair[order], item[order]
+    first = np.r_[True, (pair[1:] != pair[:-1]) | (item[1:] != item[:-1])]
+    return pair[first], item[first]
+
+
+def _components(
+    left: Int64Array, right: Int64Array, n_nodes: int, *, min_size: int
+) -> npt.NDArray[np.int32]:
+    """Connected components of the pair graph, numbered 0.. in order of their smallest member."""
+    result = np.full(n_nodes, -1, dtype=np.int32)
+    if len(left) == 0:
+        return result
+    graph = sp.coo_matrix((np.ones(len(left)), (left, right)), shape=(n_nodes, n_nodes))
+    _, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    member = sizes[labels] >= min_size
+    _, first_member = np.unique(labels[member], return_index=True)
+    label_order = labels[member][np.sort(first_member)]
+    renumber = np.full(len(sizes), -1, dtype=np.int32)
+    renumber[label_order] = np.arange(len(label_order), dtype=np.int32)
+    result[member] = renumber[labels[member]]
+    return result
+
+
+def clique_filter(ratings: Ratings, notes: Notes, clique: npt.NDArray[np.int32]) -> BoolArray:
+    """Ratings to keep: a clique keeps its first rating per note and none on its own notes."""
+    keep = np.ones(len(ratings), dtype=bool)
+    rater_clique = clique[ratings.rater]
+    member = np.flatnonzero(rater_clique >= 0)
+    if len(member) == 0:
+        return keep
+    author = notes.author[ratings.note[member]]
+    author_clique = np.where(author >= 0, clique[np.maximum(author, 0)], -1)
+    keep[member[author_clique == rater_clique[member]]] = False
+    keys = (ratings.created_at[member], ratings.note[member], rater_clique[member])
+    order = member[np.lexsort(keys)]
+    group = rater_clique[order].astype(np.int64) * len(notes) + ratings.note[order]
+    repeat = np.r_[False, group[1:] == group[:-1]]
+    keep[order[repeat]] = False
+    return keep
+
+
+def high_volume_raters(ratings: Ratings, n_notes: int, n_participants: int) -> BoolArray:
+    """Raters above the 99.9th percentile of ratings over the last 7 or 28 days."""
+    flagged = np.zeros(n_participants, dtype=bool)
+    if n_notes < k.MIN_NOTES_FOR_HIGH_VOLUME or len(ratings) == 0:
+        return flagged
+    latest = int(ratings.created_at.max())
+    for days in k.HIGH_VOLUME_WINDOWS_DAYS:
+        recent = ratings.created_at > latest - days * DAY_MILLIS
+        counts = np.bincount(ratings.rater[recent], minlength=n_participants)
+        active = counts > 0
+        if not active.any():
+            continue
+        threshold = np.quantile(counts[active], k.HIGH_VOLUME_QUANTILE)
+        flagged |= counts > threshold
+    return flagged
+
+
+def correlated_raters(ratings: Ratings, notes: Notes, n_participants: int) -> BoolArray:
+    """Members of quasi-cliques: groups of ≥ 5 raters linked by ≥ 50 identical ratings.
+
+    Only misleading notes count, as in the reference. A pair needs 50 aligned ratings, so
+    only raters with 50 ratings can take part; notes with more than 1,000 such raters are
+    skipped to bound the pair count (see docs/notes-scoring.md).
+    """
+    on_misleading = notes.misleading[ratings.note] & (notes.tweet_id[ratings.note] != -1)
+    counts = np.bincount(ratings.rater[on_misleading], minlength=n_participants)
+    busy = counts >= k.QUASI_CLIQUE_MIN_ALIGNED_RATINGS
+    use = np.flatnonzero(on_misleading & busy[ratings.rater])
+    flagged = np.zeros(n_participants, dtype=bool)
+    if len(use) == 0:
+        return flagged
+    level = np.rint(ratings.helpful_num[use] * 2).astype(np.int64)
+    column = ratings.note[use].astype(np.int64) * 3 + level
+    per_note = np.bincount(ratings.note[use], minlength=len(notes))
+    small = per_note[ratings.note[use]] <= k.QUASI_CLIQUE_MAX_RATERS_PER_NOTE
+    raters, rows = np.unique(ratings.rater[use][small], return_inverse=True)
+    columns, cols = np.unique(column[small], return_inverse=True)
+    incidence = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(raters), len(columns))
+    )
+    aligned = sp.triu(incidence @ incidence.T, k=1).tocoo()
+    strong = aligned.data >= k.QUASI_CLIQUE_MIN_ALIGNED_RATINGS
+    groups = _components(
+        aligned.row[strong].astype(np.int64),
+        aligned.col[strong].astype(np.int64),
+        len(raters),
+        min_size=k.QUASI_CLIQUE_MIN_RATERS,
+    )
+    flagged[raters[groups >= 0]] = True
+    return flagged

@@ -1,0 +1,217 @@
+"""The run's results as data frames: scored notes, rater helpfulness and the next status history.
+
+Column names follow X's public outputs where one exists, so files written from these
+frames can be compared with the reference's and fed back as the next run's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
+from liveticker.scoring import constants as k
+from liveticker.scoring.confidence import Bounds
+from liveticker.scoring.data import BoolArray, FloatArray, ScoringInput, Status, status_names
+from liveticker.scoring.frames import HISTORY_COLUMNS, history_by_note
+from liveticker.scoring.helpfulness import Helpfulness
+from liveticker.scoring.rules import HELD, Decision
+
+NMR = int(Status.NEEDS_MORE_RATINGS)
+CRNH = int(Status.CURRENTLY_RATED_NOT_HELPFUL)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoringResult:
+    """`notes`: one row per note; `raters`: one per participant who rated or wrote;
+    `status_history`: X's noteStatusHistory layout, to pass to the next run."""
+
+    notes: pd.DataFrame
+    raters: pd.DataFrame
+    status_history: pd.DataFrame
+    timings: dict[str, float]
+    summary: dict[str, int]
+
+    def status_counts(self) -> dict[str, int]:
+        counts = self.notes["finalRatingStatus"].value_counts()
+        return {name: int(counts.get(name, 0)) for name in (s.name for s in Status)}
+
+
+def _shown(status: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
+    return np.where(status == HELD, NMR, status).astype(np.int8)
+
+
+def build_result(
+    *,
+    data: ScoringInput,
+    now_millis: int,
+    num_ratings: npt.NDArray[np.int64],
+    final_round_ratings: npt.NDArray[np.int64],
+    intercept: FloatArray,
+    factor: FloatArray,
+    bounds: Bounds,
+    without: dict[str, FloatArray],
+    core: Decision,
+    final: Decision,
+    stabilization: FloatArray,
+    first: tuple[FloatArray, FloatArray],
+    second: tuple[FloatArray, FloatArray],
+    helpfulness: Helpfulness,
+    rated: npt.NDArray[np.int64],
+    included: BoolArray,
+    clique: npt.NDArray[np.int32],
+    high_volume: BoolArray,
+    correlated: BoolArray,
+    timings: dict[str, float],
+    summary: dict[str, int],
+) -> ScoringResult:
+    notes = data.notes
+    core_names = status_names(_shown(core.status))
+    final_names = status_names(final.status)
+    scored = pd.DataFrame(
+        {
+            "noteId": notes.note_id,
+            "numRatings": num_ratings,
+            "coreNumFinalRoundRatings": final_round_ratings,
+            "coreNoteIntercept": intercept,
+            "coreNoteFactor1": factor,
+            "coreNoteInterceptMin": bounds.intercept_min,
+            "coreNoteInterceptMax": bounds.intercept_max,
+            "coreNoteInterceptNoHighVol": without["high_volume"],
+            "coreNoteInterceptNoCorrelated": without["correlated"],
+            "coreRatingStatus": core_names,
+            "coreActiveRules": core.rule_lists(),
+            "finalRatingStatus": final_names,
+            "decidedBy": final.decided_by_names(),
+            "rules": final.rule_lists(),
+            "timestampMillisOfNmrDueToMinStableCrhTime": stabilization,
+        }
+    )
+
+    author_counts = np.bincount(notes.author[notes.author >= 0], minlength=data.n_participants)
+    people = np.flatnonzero((rated > 0) | (author_counts > 0))
+    raters = pd.DataFrame(
+        {
+            "raterParticipantId": data.participants[people],
+            "coreRaterIntercept": second[0][people],
+            "coreRaterFactor1": second[1][people],
+            "coreFirstRoundRaterIntercept": first[0][people],
+            "coreFirstRoundRaterFactor1": first[1][people],
+            "raterAgreeRatio": helpfulness.agree_ratio[people],
+            "validRatings": helpfulness.valid_ratings[people],
+            "crhCrnhRatioDifference": helpfulness.crh_crnh_ratio_difference[people],
+            "meanNoteScore": helpfulness.mean_note_score[people],
+            "aboveHelpfulnessThreshold": helpfulness.included[people],
+            "included": included[people],
+            "numRatings": rated[people],
+            "postSelectionClique": clique[people],
+            "highVolume": high_volume[people],
+            "correlated": correlated[people],
+            "writingAbilityLost": _writing_ability_lost(data, final.status)[people],
+        }
+    )
+    history = next_history(
+        data=data,
+        now_millis=now_millis,
+        final=final_names,
+        core=core_names,
+        decided_by=final.decided_by_names(),
+        stabilization=stabilization,
+    )
+    return ScoringResult(
+        notes=scored, raters=raters, status_history=history, timings=timings, summary=summary
+    )
+
+
+def _writing_ability_lost(data: ScoringInput, status: npt.NDArray[np.int8]) -> BoolArray:
+    """More than 2 of an author's 5 most recent notes Not Helpful."""
+    notes = data.notes
+    written = np.flatnonzero(notes.author >= 0)
+    order = written[np.lexsort((-notes.created_at[written], notes.author[written]))]
+    author = notes.author[order]
+    starts = np.flatnonzero(np.r_[True, author[1:] != author[:-1]]) if len(order) else order
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    recent = order[rank < k.WRITING_RECENT_NOTES]
+    bad = np.bincount(
+        notes.author[recent], weights=status[recent] == CRNH, minlength=data.n_participants
+    )
+    return np.asarray(bad > k.WRITING_MAX_NOT_HELPFUL)
+
+
+def next_history(
+    *,
+    data: ScoringInput,
+    now_millis: int,
+    final: npt.NDArray[np.object_],
+    core: npt.NDArray[np.object_],
+    decided_by: list[str],
+    stabilization: FloatArray,
+) -> pd.DataFrame:
+    """Continue X's noteStatusHistory: rows of notes not scored now are kept unchanged."""
+    notes = data.notes
+    previous = data.history_frame
+    ids = pd.Index(notes.note_id, name="noteId")
+    if previous is not None and len(previous):
+        old = history_by_note(previous)
+        row = old.reindex(ids).reindex(columns=list(HISTORY_COLUMNS[1:])).astype(object)
+    else:
+        old = None
+        row = pd.DataFrame(index=ids, columns=list(HISTORY_COLUMNS[1:]), dtype=object)
+    row["noteAuthorParticipantId"] = np.where(
+        notes.author >= 0, data.participants[np.maximum(notes.author, 0)], ""
+    )
+    row["createdAtMillis"] = notes.created_at
+    before = row["currentStatus"].to_numpy(dtype=object)
+    changed = final != before
+    last_change = pd.to_numeric(row["timestampMillisOfMostRecentStatusChange"], errors="coerce")
+    row["timestampMillisOfMostRecentStatusChange"] = np.where(
+        changed, now_millis, last_change.fillna(-1).to_numpy()
+    )
+    row["currentStatus"] = final
+    row["currentCoreStatus"] = core
+    row["currentDecidedBy"] = decided_by
+    row["timestampMillisOfCurrentStatus"] = now_millis
+    row["timestampMinuteOfFinalScoringOutput"] = now_millis // 60_000
+
+    first_stamp = pd.to_numeric(
+        row["timestampMillisOfFirstNmrDueToMinStableCrhTime"], errors="coerce"
+    ).to_numpy(dtype=float)
+    first_stamp = np.where(np.isnan(first_stamp), stabilization, first_stamp)
+    row["timestampMillisOfNmrDueToMinStableCrhTime"] = stabilization
+    row["timestampMillisOfFirstNmrDueToMinStableCrhTime"] = first_stamp
+
+    has_status = final != Status.NEEDS_MORE_RATINGS.name
+    first_missing = row["firstNonNMRStatus"].isna().to_numpy() | (row["firstNonNMRStatus"] == "")
+    new_first = has_status & first_missing
+    row.loc[new_first, "firstNonNMRStatus"] = final[new_first]
+    row.loc[new_first, "timestampMillisOfFirstNonNMRStatus"] = now_millis
+    recent = row["mostRecentNonNMRStatus"].to_numpy(dtype=object)
+    new_recent = has_status & (final != recent)
+    row.loc[new_recent, "mostRecentNonNMRStatus"] = final[new_recent]
+    row.loc[new_recent, "timestampMillisOfLatestNonNMRStatus"] = now_millis
+
+    history = row.reset_index()
+    if old is not None:
+        kept = old[~old.index.isin(ids)].reset_index()
+        history = pd.concat([history, kept.reindex(columns=list(HISTORY_COLUMNS))])
+    return _integers_as_text(history[list(HISTORY_COLUMNS)])
+
+
+def _integers_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps as integers without '.0', missing values as empty fields, like X's files."""
+    out = frame.copy()
+    for column in out.columns:
+        if column.startswith("timestamp") or column in ("noteId", "createdAtMillis"):
+            numbers = pd.to_numeric(out[column], errors="coerce")
+            out[column] = numbers.map(lambda v: "" if pd.isna(v) else str(int(v)))
+        else:
+            out[column] = out[column].map(_text)
+    return out
+
+
+def _text(value: object) -> object:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return value

@@ -1,0 +1,249 @@
+"""Real servers for the live-delivery tests: `liveticker serve` in its own process.
+
+Each server gets its own SQLite file, prepared in-process with an editor, a token and a
+live blog; the tests talk to it over 127.0.0.1 like browsers and newsrooms do.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from liveticker.domain import accounts, blogs
+from liveticker.domain.inputs import BlogCreate
+from liveticker.storage.database import Database
+
+REDIS_ENV = "LIVETICKER_TEST_REDIS_URL"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+    token: str
+    slug: str = "storm"
+    log: Path | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def post(self, body: str, **fields: Any) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.base}/api/v1/blogs/{self.slug}/posts",
+            json={"body": body, **fields},
+            headers=self.headers,
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, self.base + path, headers=self.headers, timeout=10, **kwargs)
+
+    def version(self) -> int:
+        return int(httpx.get(f"{self.base}/api/v1/blogs/{self.slug}", timeout=10).json()["version"])
+
+    def status(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.base}/api/v1/status", timeout=10).json())
+
+    def stop(self, timeout: float = 10) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+            raise
+
+
+def prepare_database(url: str) -> str:
+    database = Database(url)
+    database.upgrade()
+    with database.transaction() as session:
+        user = accounts.create_user(
+            session, username="editor", password="correct horse battery", role="editor"
+        )
+        token = accounts.create_token(session, user)
+        actor = accounts.Actor.of(user)
+        blog = blogs.create_blog(session, actor, BlogCreate(slug="storm", title="Storm"))
+        blogs.publish_blog(session, actor, blog)
+    database.dispose()
+    return token
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    servers: list[Server] = []
+
+    def start(*, workers: int = 1, env: dict[str, str] | None = None) -> Server:
+        url = f"sqlite:///{tmp_path}/live-{len(servers)}.db"
+        token = prepare_database(url)
+        port = free_port()
+        log = tmp_path / f"server-{len(servers)}.log"
+        environment = {
+            **os.environ,
+            "LIVETICKER_DATABASE_URL": url,
+            "LIVETICKER_HEARTBEAT_SECONDS": "1",
+            "LIVETICKER_LOG_LEVEL": "warning",
+            "LIVETICKER_WRITE_RATE_PER_MINUTE": "100000",
+            **(env or {}),
+        }
+        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                [sys.executable, "-m", "liveticker", "serve", "--port", str(port),
+                 "--workers", str(workers)],
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(base=f"http://127.0.0.1:{port}", process=process, token=token, log=log)
+        servers.append(server)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited: {log.read_text()}")
+            try:
+                if httpx.get(server.base + "/api/v1/status", timeout=1).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server did not start: {log.read_text()}")
+
+    yield start
+    for server in servers:
+        try:
+            server.stop()
+        except subprocess.TimeoutExpired:
+            pass
+
+
+@dataclass
+class Stream:
+    """An SSE reader in a thread, like a browser's EventSource (without auto-reconnect)."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    comments: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    ended_cleanly: bool = False
+    error: BaseException | None = None
+    raw: bytearray = field(default_factory=bytearray)
+
+    def __post_init__(self) -> None:
+        self._opened = threading.Event()
+        self._closing = False
+        self._client = httpx.Client(timeout=httpx.Timeout(10, read=30))
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self._opened.wait(10), f"stream did not open: {self.error}"
+
+    def _run(self) -> None:
+        import json
+
+        try:
+            with self._client.stream("GET", self.url, headers=self.headers) as response:
+                self.status = response.status_code
+                self.response_headers = dict(response.headers)
+                self._opened.set()
+                block: dict[str, str] = {}
+                buffer = b""
+                for piece in response.iter_raw():
+                    self.raw += piece
+                    buffer += piece
+                    while b"\n" in buffer:
+                        line, buffer = buffer.split(b"\n", 1)
+                        text = line.decode()
+                        if text == "":
+                            if "event" in block:
+                                self.events.append(
+                                    (int(block.get("id", "-1")), block["event"],
+                                     json.loads(block.get("data", "{}")))
+                                )
+                            block = {}
+                        elif text.startswith(":"):
+                            self.comments += 1
+                        else:
+                            name, _, value = text.partition(":")
+                            block[name] = value.removeprefix(" ")
+                self.ended_cleanly = True
+        except BaseException as exc:  # noqa: BLE001 - recorded for the test to inspect
+            if not self._closing:
+                self.error = exc
+        finally:
+            self._opened.set()
+
+    @property
+    def ids(self) -> list[int]:
+        return [seq for seq, _, _ in self.events]
+
+    def wait_for(self, predicate: Callable[[Stream], bool], timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out; events so far: {self.events}, error: {self.error}")
+
+    def wait_ids(self, count: int, timeout: float = 10) -> list[int]:
+        self.wait_for(lambda s: len(s.events) >= count, timeout)
+        return self.ids
+
+    def close(self) -> None:
+        self._closing = True
+        self._client.close()
+        self._thread.join(5)
+
+    @property
+    def ended(self) -> bool:
+        return not self._thread.is_alive()
+
+
+def open_stream(server: Server, *, after: int | None = None, last_event_id: int | None = None) -> Stream:
+    url = f"{server.base}/blogs/{server.slug}/events"
+    if after is not None:
+        url += f"?after={after}"
+    headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+    return Stream(url, headers)
+
+
+def redis_url() -> str | None:
+    return os.environ.get(REDIS_ENV) or None
+
+
+def require_redis() -> str:
+    url = redis_url()
+    if url is None:
+        pytest.skip(f"Redis tests need {REDIS_ENV} (e.g. redis://127.0.0.1:6379/0)")
+    return url
+
+
+def require_redis_server_binary() -> str:
+    path = shutil.which("redis-server")
+    if path is None:
+        if os.environ.get("CI"):
+            raise AssertionError("redis-server is missing in CI")
+        pytest.skip("the Redis outage test starts its own redis-server, which is not installed")
+    return path
