@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import re
+import socket
 from typing import Any
 from urllib.parse import parse_qs
 

@@ -6,6 +6,7 @@ live blog; the tests talk to it over 127.0.0.1 like browsers and newsrooms do.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -105,14 +106,22 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             **os.environ,
             "LIVETICKER_DATABASE_URL": url,
             "LIVETICKER_HEARTBEAT_SECONDS": "1",
-            "LIVETICKER_LOG_LEVEL": "warning",
+            "LIVETICKER_LOG_LEVEL": "info",
             "LIVETICKER_WRITE_RATE_PER_MINUTE": "100000",
             **(env or {}),
         }
         with log.open("wb") as output:  # the child keeps its own copy of the descriptor
             process = subprocess.Popen(
-                [sys.executable, "-m", "liveticker", "serve", "--port", str(port),
-                 "--workers", str(workers)],
+                [
+                    sys.executable,
+                    "-m",
+                    "liveticker",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
                 env=environment,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -133,10 +142,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
     yield start
     for server in servers:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             server.stop()
-        except subprocess.TimeoutExpired:
-            pass
 
 
 @dataclass
@@ -179,8 +186,11 @@ class Stream:
                         if text == "":
                             if "event" in block:
                                 self.events.append(
-                                    (int(block.get("id", "-1")), block["event"],
-                                     json.loads(block.get("data", "{}")))
+                                    (
+                                        int(block.get("id", "-1")),
+                                        block["event"],
+                                        json.loads(block.get("data", "{}")),
+                                    )
                                 )
                             block = {}
                         elif text.startswith(":"):
@@ -189,7 +199,7 @@ class Stream:
                             name, _, value = text.partition(":")
                             block[name] = value.removeprefix(" ")
                 self.ended_cleanly = True
-        except BaseException as exc:  # noqa: BLE001 - recorded for the test to inspect
+        except BaseException as exc:
             if not self._closing:
                 self.error = exc
         finally:
@@ -221,7 +231,9 @@ class Stream:
         return not self._thread.is_alive()
 
 
-def open_stream(server: Server, *, after: int | None = None, last_event_id: int | None = None) -> Stream:
+def open_stream(
+    server: Server, *, after: int | None = None, last_event_id: int | None = None
+) -> Stream:
     url = f"{server.base}/blogs/{server.slug}/events"
     if after is not None:
         url += f"?after={after}"

@@ -42,7 +42,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -53,6 +54,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     try:
         yield LiveServer(url=f"http://127.0.0.1:{port}", editor_token=token)
     finally:
+        hub = app.state.hub
+        if hub.loop is not None:  # end open streams, as the stop signal does in production
+            hub.loop.call_soon_threadsafe(hub.close_all)
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()

@@ -129,3 +129,68 @@ def test_with_javascript_show_more_appends_in_place(
     assert errors == []
     assert hosts == {"127.0.0.1"}, hosts
     context.close()
+
+
+def test_live_updates_apply_without_reload(
+    browser: Any, live_server: LiveServer, blog: dict[str, Any]
+) -> None:
+    api = httpx.Client(base_url=live_server.url, headers=live_server.headers, timeout=10)
+    assert api.post("/api/v1/blogs", json={"slug": "river", "title": "River"}).status_code == 201
+    api.post("/api/v1/blogs/river/publish")
+    for n in range(3):
+        api.post("/api/v1/blogs/river/posts", json={"body": f"Earlier update {n}."})
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/blogs/river")
+    for _ in range(100):  # until the page's stream is open
+        if api.get("/api/v1/status").json()["live_readers"] >= 1:
+            break
+        page.wait_for_timeout(50)
+
+    # A new post appears in place at the top, and only its count is announced.
+    new = api.post(
+        "/api/v1/blogs/river/posts", json={"headline": "Bridge reopens", "body": "Traffic flows."}
+    ).json()
+    page.wait_for_selector(f"#post-{new['id']}", timeout=3000)
+    first = page.locator("[role=feed] > article").first
+    assert first.get_attribute("id") == f"post-{new['id']}"
+    assert first.get_attribute("aria-posinset") == "1"
+    assert first.get_attribute("aria-setsize") == "4"
+    page.wait_for_function("document.getElementById('live-announcer').textContent === '1 new post'")
+    assert page.url == f"{live_server.url}/blogs/river"
+
+    # An edit applies in place; a deletion removes the post.
+    api.patch(f"/api/v1/blogs/river/posts/{new['id']}", json={"body": "Traffic flows again."})
+    page.wait_for_function(
+        f"document.querySelector('#post-{new['id']} .post-body').textContent.includes('again')"
+    )
+    api.delete(f"/api/v1/blogs/river/posts/{new['id']}")
+    page.wait_for_selector(f"#post-{new['id']}", state="detached", timeout=3000)
+    assert page.locator("[role=feed] > article").first.get_attribute("aria-setsize") == "3"
+
+    # Scrolled down: the post waits behind a "1 new post" button and the title count.
+    page.set_viewport_size({"width": 400, "height": 300})
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_timeout(100)
+    later = api.post("/api/v1/blogs/river/posts", json={"body": "Later news."}).json()
+    button = page.get_by_role("button", name="1 new post")
+    button.wait_for(timeout=3000)
+    assert page.locator(f"#post-{later['id']}").count() == 0
+    assert page.title().startswith("(1) ")
+    button.click()
+    page.wait_for_selector(f"#post-{later['id']}")
+    assert not page.title().startswith("(")
+
+    # Key points, a new title and the closed notice arrive too.
+    api.put("/api/v1/blogs/river/key-points", json={"items": ["Roads *open*"]})
+    page.wait_for_selector(".key-points em")
+    api.patch("/api/v1/blogs/river", json={"title": "River: the day after"})
+    page.wait_for_function("document.querySelector('h1').textContent === 'River: the day after'")
+    api.post("/api/v1/blogs/river/close", json={"message": "Coverage ended."})
+    page.wait_for_selector(".closed-notice")
+    assert "Coverage ended." in page.locator(".closed-notice").inner_text()
+    assert errors == []
+    context.close()
+    api.close()

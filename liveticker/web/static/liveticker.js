@@ -115,7 +115,10 @@
     box.innerHTML = html.trim();
     return box.content.firstElementChild;
   };
-  const publishedOf = (article) => article.querySelector(".post-meta time")?.dateTime || "";
+  // Newest first by published time, then id: the server's order (times may share a second).
+  const orderKey = (article) =>
+    (article.querySelector(".post-meta time")?.dateTime || "") +
+    String(article.dataset.postId).padStart(12, "0");
   const atTop = () => {
     const top = articles()[0] || feed;
     return top.getBoundingClientRect().top > -40;
@@ -123,12 +126,13 @@
 
   const renumber = (delta) => {
     const list = articles();
-    const first = list[0] ? Number(list[0].getAttribute("aria-posinset")) || 1 : 1;
-    const offset = firstPage ? 1 : first;
+    const known = list.map((a) => Number(a.getAttribute("aria-setsize"))).find((n) => n > 0);
+    const size = Math.max((known || list.length - delta) + delta, list.length);
+    const first = list.find((a) => a.hasAttribute("aria-posinset"));
+    const offset = firstPage || !first ? 1 : Number(first.getAttribute("aria-posinset"));
     list.forEach((article, i) => {
       article.setAttribute("aria-posinset", String(offset + i));
-      const size = Number(article.getAttribute("aria-setsize")) || list.length;
-      article.setAttribute("aria-setsize", String(Math.max(size + delta, list.length)));
+      article.setAttribute("aria-setsize", String(size));
     });
     relinkSkips();
   };
@@ -140,9 +144,9 @@
       feed.prepend(node);
       return;
     }
-    const when = publishedOf(node);
+    const key = orderKey(node);
     const before = list.find(
-      (article) => !article.classList.contains("pinned") && publishedOf(article) < when
+      (article) => !article.classList.contains("pinned") && orderKey(article) < key
     );
     if (before) before.before(node);
     else if (firstPage || list.length === 0) feed.append(node);
