@@ -16,6 +16,7 @@ import gc
 import logging
 import signal
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -60,9 +61,33 @@ class Channel:
     blog_id: int
     head: int
     ring: deque[tuple[int, bytes, bytes]] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
-    readers: set[Reader] = field(default_factory=set)
+    readers: set[Reader] = field(default_factory=set)  # all of them
+    # Live readers that write straight to their socket: (write, backlog, abort), bound once.
+    direct: dict[
+        Reader, tuple[Callable[[bytes], object], Callable[[], int], Callable[[], object]]
+    ] = field(default_factory=dict)
+    others: set[Reader] = field(default_factory=set)  # catching up, or queue-based
     waiting: dict[int, Message] = field(default_factory=dict)
     filling: bool = False
+
+    def add(self, reader: Reader) -> None:
+        self.readers.add(reader)
+        self.others.add(reader)
+
+    def go_direct(
+        self,
+        reader: Reader,
+        write: Callable[[bytes], object],
+        backlog: Callable[[], int],
+        abort: Callable[[], object],
+    ) -> None:
+        self.others.discard(reader)
+        self.direct[reader] = (write, backlog, abort)
+
+    def remove(self, reader: Reader) -> None:
+        self.readers.discard(reader)
+        self.others.discard(reader)
+        self.direct.pop(reader, None)
 
     def frames_after(self, seq: int) -> list[tuple[int, bytes, bytes]] | None:
         """Ring frames after `seq`, or None when the ring no longer reaches back that far."""
@@ -198,20 +223,40 @@ class Hub:
             self._emit(channel, next_message)
 
     def _emit(self, channel: Channel, message: Message) -> None:
+        started = time.perf_counter()
         frame = sse_frame(message, self.render_post)
         chunked = chunk(frame)
+        encoded = time.perf_counter()
         channel.ring.append((message.seq, frame, chunked))
         channel.head = message.seq
         # The broadcast allocates almost nothing; keep the cyclic collector from pausing
         # in the middle of it with a full scan of every reader's objects.
         collecting = gc.isenabled()
         gc.disable()
+        limit = self.max_buffer
+        seq = message.seq
         try:
-            for reader in channel.readers:
-                reader.push(message.seq, frame, chunked)
+            # The hot loop: a bound write per reader, nothing else (see Channel.direct).
+            for write, backlog, abort in channel.direct.values():
+                if backlog() > limit:
+                    abort()  # too slow; its browser resumes from its last event id
+                else:
+                    write(chunked)
+            for reader in channel.others:
+                reader.push(seq, frame, chunked)
         finally:
             if collecting:
                 gc.enable()
+        if log.isEnabledFor(logging.DEBUG):
+            done = time.perf_counter()
+            log.debug(
+                "blog %s event %s: encoded in %.2f ms, written to %d readers in %.2f ms",
+                channel.blog_id,
+                message.seq,
+                (encoded - started) * 1000,
+                len(channel.readers),
+                (done - encoded) * 1000,
+            )
 
     # -- catching up from the database ----------------------------------------------------
 

@@ -27,12 +27,29 @@ QUEUE_FRAMES = 64  # the fallback path's bound, in frames
 
 
 class TransportReader:
-    """Writes straight to the socket; dropped when the socket's backlog passes the limit."""
+    """Writes straight to the socket; dropped when the socket's backlog passes the limit.
 
-    __slots__ = ("catching_up", "last_seq", "max_buffer", "pending", "transport")
+    Once live, the hub's broadcast loop calls `write` and `backlog` (bound once, here)
+    itself, without going through `push`: at ten thousand readers, every Python call saved
+    per reader is a millisecond saved per post.
+    """
+
+    __slots__ = (
+        "abort",
+        "backlog",
+        "catching_up",
+        "last_seq",
+        "max_buffer",
+        "pending",
+        "transport",
+        "write",
+    )
 
     def __init__(self, transport: Any, *, max_buffer: int, last_seq: int) -> None:
         self.transport = transport
+        self.write = transport.write
+        self.backlog = transport.get_write_buffer_size
+        self.abort = transport.abort
         self.max_buffer = max_buffer
         self.last_seq = last_seq
         self.catching_up = True
@@ -43,16 +60,13 @@ class TransportReader:
             if seq >= 0:
                 self.pending.append((seq, frame, chunked))
             return
-        transport = self.transport
-        if transport.is_closing():
+        if self.transport.is_closing():
             return
-        if transport.get_write_buffer_size() > self.max_buffer:
+        if self.backlog() > self.max_buffer:
             # Too slow: drop the connection; its browser resumes from its last event id.
-            transport.abort()
+            self.abort()
             return
-        transport.write(chunked)
-        if seq >= 0:
-            self.last_seq = seq
+        self.write(chunked)
 
     def close(self) -> None:
         transport = self.transport
@@ -166,7 +180,7 @@ async def serve_events(hub: Hub, slug: str, scope: Scope, receive: Receive, send
         reader = TransportReader(transport, max_buffer=hub.max_buffer, last_seq=start)
     else:
         reader = QueueReader(last_seq=start)
-    channel.readers.add(reader)  # from here on, new events wait in reader.pending
+    channel.add(reader)  # from here on, new events wait in reader.pending
     try:
         replay = await _replay(hub, channel, start)
         if replay is None:
@@ -180,7 +194,10 @@ async def serve_events(hub: Hub, slug: str, scope: Scope, receive: Receive, send
         for seq, frame, chunked in reader.pending:
             if seq > reader.last_seq:
                 reader.push(seq, frame, chunked)
+                reader.last_seq = seq
         reader.pending = []
+        if isinstance(reader, TransportReader):
+            channel.go_direct(reader, reader.write, reader.backlog, reader.abort)
         if direct:
             # Frames go straight to the transport; wait here until the client leaves
             # (or the hub closes the transport, which ends receive() the same way).
@@ -189,7 +206,7 @@ async def serve_events(hub: Hub, slug: str, scope: Scope, receive: Receive, send
         else:
             await _drain_queue(reader, receive, send)  # type: ignore[arg-type]
     finally:
-        channel.readers.discard(reader)
+        channel.remove(reader)
 
 
 def _bound_kernel_buffer(transport: Any, size: int) -> None:
@@ -222,7 +239,8 @@ async def _replay(hub: Hub, channel: Channel, after: int) -> list[tuple[int, byt
     if cached is not None:
         return [(seq, frame) for seq, frame, _ in cached]
     messages = await asyncio.to_thread(hub.load_replay, channel.blog_id, after, head)
-    if len(messages) != head - after:
+    # A blog starts at version 1 with no event: the log's first id is 2.
+    if len(messages) != head - max(after, 1):
         return None  # the log no longer holds them all
     return [(message.seq, sse_frame(message, hub.render_post)) for message in messages]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -56,8 +57,19 @@ class Liveticker(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def _configure_logging(level: str) -> None:
+    """Our own messages at the server's log level, in every worker process."""
+    logger = logging.getLogger("liveticker")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Liveticker:
     settings = settings or Settings.from_env()
+    _configure_logging(settings.log_level)
     owns_database = database is None
     database = database or Database(settings.database_url)
     templates = Jinja2Templates(directory=TEMPLATES)
