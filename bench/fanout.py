@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.docs_section import replace_section  # noqa: E402
-from tests.live.conftest import prepare_database  # noqa: E402
+from tests.live.conftest import prepare_database, spawn_server  # noqa: E402
 
 CLIENT = Path(__file__).with_name("fanout_client.py")
 NCHAN_MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
@@ -83,7 +83,7 @@ def wait_http(url: str, timeout: float = 30) -> None:
 class Target:
     name: str
     port: int
-    path: str
+    path: Any  # () -> the readers' path for the next run
     process: subprocess.Popen[bytes]
     publish: Any
     server_pids: Any
@@ -103,30 +103,11 @@ def start_liveticker(workdir: Path, *, workers: int, redis: str | None) -> Targe
     url = f"sqlite:///{workdir}/bench-{workers}.db"
     token = prepare_database(url)
     port = free_port()
-    env = {
-        **os.environ,
-        "LIVETICKER_DATABASE_URL": url,
-        "LIVETICKER_LOG_LEVEL": os.environ.get("LIVETICKER_LOG_LEVEL", "warning"),
-        "LIVETICKER_WRITE_RATE_PER_MINUTE": "1000000",
-    }
+    env = {"LIVETICKER_LOG_LEVEL": os.environ.get("LIVETICKER_LOG_LEVEL", "warning")}
     if redis:
         env["LIVETICKER_REDIS_URL"] = redis
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "liveticker",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / f"liveticker-{workers}.log").open("wb"),
-        cwd=workdir,
-    )
+    with (workdir / f"liveticker-{workers}.log").open("wb") as output:
+        process = spawn_server(url, port, workers=workers, env=env, output=output)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/api/v1/status")
     client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -143,7 +124,9 @@ def start_liveticker(workdir: Path, *, workers: int, redis: str | None) -> Targe
     name = f"liveticker {workers} worker{'s' if workers > 1 else ''}" + (
         " + Redis" if redis else ""
     )
-    return Target(name, port, "/blogs/storm/events", process, publish, pids, {"client": client})
+    return Target(
+        name, port, lambda: "/blogs/storm/events", process, publish, pids, {"client": client}
+    )
 
 
 NGINX_CONF = """
@@ -163,8 +146,10 @@ http {{
   nchan_shared_memory_size 256m;
   server {{
     listen 127.0.0.1:{port} backlog=8192;
-    location = /sub {{ nchan_subscriber eventsource; nchan_channel_id bench; }}
-    location = /pub {{ nchan_publisher; nchan_channel_id bench; nchan_message_buffer_length 100; }}
+    location = /sub {{ nchan_subscriber eventsource; nchan_channel_id $arg_run; }}
+    location = /pub {{
+      nchan_publisher; nchan_channel_id $arg_run; nchan_message_buffer_length 100;
+    }}
   }}
 }}
 """
@@ -188,18 +173,26 @@ def start_nchan(workdir: Path, *, workers: int) -> Target:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/pub")
+    wait_http(base + "/pub?run=0")
     client = httpx.Client(base_url=base, timeout=30)
+    # Each run on a channel of its own: nchan hands new subscribers the newest message.
+    state = {"run": 0}
+
+    def path() -> str:
+        state["run"] += 1
+        return f"/sub?run={state['run']}"
 
     def publish(k: int, size: int) -> None:
         body = f"BENCHMARK:{k}: ".encode().ljust(size, b"x")
-        response = client.post("/pub", content=body, headers={"Content-Type": "text/plain"})
+        response = client.post(
+            f"/pub?run={state['run']}", content=body, headers={"Content-Type": "text/plain"}
+        )
         assert response.status_code in (201, 202), response.text
 
     return Target(
         f"nginx + nchan ({workers} worker{'s' if workers > 1 else ''})",
         port,
-        "/sub",
+        path,
         process,
         publish,
         lambda: children(process.pid),
@@ -212,7 +205,7 @@ def frame_size(target: Target) -> int:
     with (
         httpx.Client(timeout=10) as client,
         client.stream(
-            "GET", f"http://127.0.0.1:{target.port}{target.path}", headers={"Last-Event-ID": "0"}
+            "GET", f"http://127.0.0.1:{target.port}{target.path()}", headers={"Last-Event-ID": "0"}
         ) as response,
     ):
         data = b""
@@ -225,11 +218,14 @@ def frame_size(target: Target) -> int:
 
 
 def run(target: Target, readers: int, posts: int, clients: int, size: int) -> dict[str, Any]:
-    baseline = rss_kib(target.server_pids())
+    # Memory against the server as it started: a fresh process's RSS, not the RSS left
+    # over from the previous (smaller) run, which the allocator keeps.
+    baseline = target.extra["baseline"]
     per_client = [readers // clients + (1 if i < readers % clients else 0) for i in range(clients)]
+    path = target.path()
     procs = [
         subprocess.Popen(
-            [sys.executable, str(CLIENT), "127.0.0.1", str(target.port), target.path, str(n)],
+            [sys.executable, str(CLIENT), "127.0.0.1", str(target.port), path, str(n)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -253,7 +249,8 @@ def run(target: Target, readers: int, posts: int, clients: int, size: int) -> di
     times: dict[int, list[int]] = {k: [] for k in range(posts)}
     lost = 0
     for proc in procs:
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         proc.stdin.write("DONE\n")
         proc.stdin.flush()
         result = json.loads(proc.stdout.readline())
@@ -370,6 +367,8 @@ def main() -> None:
         size = 0
         for setup in setups:
             target = setup()
+            time.sleep(1.0)
+            target.extra["baseline"] = rss_kib(target.server_pids())
             try:
                 if target.name.startswith("liveticker") and not size:
                     target.publish(-1, 0)

@@ -103,6 +103,8 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     database.dispose()
     url = f"http://{host}:{port}/"
     click.echo(f"Liveticker {__version__} on {url}  (database: {_safe_url(settings.database_url)})")
+    if demo:
+        click.echo(f"Demo blog: {url}blogs/{demo_content.LIVE_BLOG.blog.slug}")
     if login:
         click.echo(f"Demo login: {login[0]} / {login[1]}  (API: POST {url}api/v1/tokens)")
     elif demo:

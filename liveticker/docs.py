@@ -30,7 +30,11 @@ def cli_reference() -> str:
 
     def walk(command: click.Command, path: list[str]) -> None:
         context = click.Context(
-            command, info_name=" ".join(path), terminal_width=100, max_content_width=100
+            command,
+            info_name=" ".join(path),
+            terminal_width=100,
+            max_content_width=100,
+            help_option_names=["-h", "--help"],  # as `main` declares them
         )
         lines.extend(
             [f"## `{' '.join(path)}`", "", "```text", command.get_help(context), "```", ""]

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
+from liveticker.asgi import send_whole
 from liveticker.live.frames import LAST_CHUNK, OPENING, RELOAD, chunk, sse_frame
 from liveticker.live.hub import Channel, Hub
 
@@ -126,19 +127,13 @@ def _int_or_none(text: str) -> int | None:
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
+    await send_whole(
+        send,
+        status,
+        text.encode(),
+        content_type=b"text/plain; charset=utf-8",
+        extra_headers=[(b"cache-control", b"no-store")],
     )
-    await send({"type": "http.response.body", "body": body})
 
 
 HEADERS = [

@@ -165,7 +165,7 @@ def synth(
 )
 def plot(scored_path: Path, out_path: Path, status_kind: str) -> None:
     """Draw notes on the intercept × factor plane with the status thresholds."""
-    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+    import pandas as pd
 
     from liveticker.scoring.plot import plot_notes
 

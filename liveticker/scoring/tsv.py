@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+import pandas as pd
 
 from liveticker.scoring import constants as k
 from liveticker.scoring.data import HELPFUL_TAGS, NOT_HELPFUL_TAGS

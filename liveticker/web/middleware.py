@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from liveticker.asgi import send_whole
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -71,15 +73,10 @@ class BodyLimit:
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:
     payload = json.dumps({"error": {"code": code, "message": message}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
+    await send_whole(
+        send,
+        status,
+        payload,
+        content_type=b"application/json",
+        extra_headers=[(b"connection", b"close")],
     )
-    await send({"type": "http.response.body", "body": payload})

@@ -78,6 +78,25 @@ class Server:
             raise
 
 
+def spawn_server(
+    url: str, port: int, *, workers: int, env: dict[str, str], output: Any
+) -> subprocess.Popen[bytes]:
+    """`liveticker serve` in its own process on 127.0.0.1 (the tests' and the benchmark's)."""
+    environment = {
+        **os.environ,
+        "LIVETICKER_DATABASE_URL": url,
+        "LIVETICKER_WRITE_RATE_PER_MINUTE": "1000000",
+        **env,
+    }
+    command = [sys.executable, "-m", "liveticker", "serve", "--port", str(port)]
+    return subprocess.Popen(
+        [*command, "--workers", str(workers)],
+        env=environment,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def prepare_database(url: str) -> str:
     database = Database(url)
     database.upgrade()
@@ -102,30 +121,9 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         token = prepare_database(url)
         port = free_port()
         log = tmp_path / f"server-{len(servers)}.log"
-        environment = {
-            **os.environ,
-            "LIVETICKER_DATABASE_URL": url,
-            "LIVETICKER_HEARTBEAT_SECONDS": "1",
-            "LIVETICKER_LOG_LEVEL": "info",
-            "LIVETICKER_WRITE_RATE_PER_MINUTE": "100000",
-            **(env or {}),
-        }
+        env = {"LIVETICKER_HEARTBEAT_SECONDS": "1", "LIVETICKER_LOG_LEVEL": "info", **(env or {})}
         with log.open("wb") as output:  # the child keeps its own copy of the descriptor
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "liveticker",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                ],
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
+            process = spawn_server(url, port, workers=workers, env=env, output=output)
         server = Server(base=f"http://127.0.0.1:{port}", process=process, token=token, log=log)
         servers.append(server)
         deadline = time.monotonic() + 30

@@ -183,6 +183,24 @@ def test_live_updates_apply_without_reload(
     page.wait_for_selector(f"#post-{later['id']}")
     assert not page.title().startswith("(")
 
+    # Pinning an older post moves it to the top; unpinning puts it back in its place.
+    oldest = page.locator("[role=feed] > article").last
+    oldest_id = oldest.get_attribute("id")
+    assert oldest_id is not None
+    api.patch(f"/api/v1/blogs/river/posts/{oldest_id.removeprefix('post-')}", json={"pinned": True})
+    page.wait_for_function(f"document.querySelector('[role=feed] > article').id === '{oldest_id}'")
+    assert page.locator(f"#{oldest_id} .badge.pinned").count() == 1
+    api.patch(
+        f"/api/v1/blogs/river/posts/{oldest_id.removeprefix('post-')}", json={"pinned": False}
+    )
+    page.wait_for_function(
+        f"document.querySelector('[role=feed] > article:last-child').id === '{oldest_id}'"
+    )
+    positions = page.locator("[role=feed] > article").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-posinset'))"
+    )
+    assert positions == [str(n) for n in range(1, len(positions) + 1)]
+
     # Key points, a new title and the closed notice arrive too.
     api.put("/api/v1/blogs/river/key-points", json={"items": ["Roads *open*"]})
     page.wait_for_selector(".key-points em")
