@@ -18,7 +18,8 @@ from liveticker.scoring.errors import ScoringInputError
 EXISTING = click.Path(exists=True, path_type=Path)
 
 
-@click.group(name="notes")
+# The same help options as the main command, also when this group is invoked on its own.
+@click.group(name="notes", context_settings={"help_option_names": ["-h", "--help"]})
 def notes() -> None:
     """Community notes: the bridging scoring engine and its tools."""
 

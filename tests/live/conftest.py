@@ -7,6 +7,7 @@ live blog; the tests talk to it over 127.0.0.1 like browsers and newsrooms do.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -146,7 +147,11 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
 @dataclass
 class Stream:
-    """An SSE reader in a thread, like a browser's EventSource (without auto-reconnect)."""
+    """An SSE reader on a raw socket in a thread, like EventSource without auto-reconnect.
+
+    A raw socket, so that closing it from the test thread ends the reader at once and
+    leaves nothing open behind.
+    """
 
     url: str
     headers: dict[str, str] = field(default_factory=dict)
@@ -156,52 +161,71 @@ class Stream:
     ended_cleanly: bool = False
     error: BaseException | None = None
     raw: bytearray = field(default_factory=bytearray)
+    status: int = 0
 
     def __post_init__(self) -> None:
+        address = self.url.removeprefix("http://")
+        host_port, _, path = address.partition("/")
+        host, _, port = host_port.partition(":")
+        self._sock = socket.create_connection((host, int(port)), timeout=30)
+        lines = [f"GET /{path} HTTP/1.1", f"Host: {host_port}", "Accept: text/event-stream"]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         self._opened = threading.Event()
         self._closing = False
-        self._client = httpx.Client(timeout=httpx.Timeout(10, read=30))
+        self._parsed = 0
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         assert self._opened.wait(10), f"stream did not open: {self.error}"
 
-    def _run(self) -> None:
-        import json
+    def _recv(self) -> bytes:
+        data = self._sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        return data
 
+    def _run(self) -> None:
+        buffer = b""
         try:
-            with self._client.stream("GET", self.url, headers=self.headers) as response:
-                self.status = response.status_code
-                self.response_headers = dict(response.headers)
-                self._opened.set()
-                block: dict[str, str] = {}
-                buffer = b""
-                for piece in response.iter_raw():
-                    self.raw += piece
-                    buffer += piece
-                    while b"\n" in buffer:
-                        line, buffer = buffer.split(b"\n", 1)
-                        text = line.decode()
-                        if text == "":
-                            if "event" in block:
-                                self.events.append(
-                                    (
-                                        int(block.get("id", "-1")),
-                                        block["event"],
-                                        json.loads(block.get("data", "{}")),
-                                    )
-                                )
-                            block = {}
-                        elif text.startswith(":"):
-                            self.comments += 1
-                        else:
-                            name, _, value = text.partition(":")
-                            block[name] = value.removeprefix(" ")
-                self.ended_cleanly = True
+            while b"\r\n\r\n" not in buffer:
+                buffer += self._recv()
+            head, buffer = buffer.split(b"\r\n\r\n", 1)
+            status_line, *header_lines = head.decode("latin-1").split("\r\n")
+            self.status = int(status_line.split()[1])
+            for line in header_lines:
+                name, _, value = line.partition(":")
+                self.response_headers[name.strip().lower()] = value.strip()
+            self._opened.set()
+            chunked = self.response_headers.get("transfer-encoding") == "chunked"
+            body = _Body(self, buffer)
+            for piece in body.chunks() if chunked else body.plain():
+                self.raw += piece
+                self._parse()
+            self.ended_cleanly = chunked
         except BaseException as exc:
             if not self._closing:
                 self.error = exc
         finally:
             self._opened.set()
+
+    def _parse(self) -> None:
+        """Read the complete `\\n\\n`-ended blocks that arrived since the last call."""
+        end = self.raw.rfind(b"\n\n")
+        if end < self._parsed:
+            return
+        text = bytes(self.raw[self._parsed : end]).decode()
+        self._parsed = end + 2
+        for block in text.split("\n\n"):
+            fields: dict[str, str] = {}
+            for line in block.split("\n"):
+                if line.startswith(":"):
+                    self.comments += 1
+                elif line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
+            if "event" in fields:
+                data = json.loads(fields.get("data", "{}"))
+                self.events.append((int(fields.get("id", "-1")), fields["event"], data))
 
     @property
     def ids(self) -> list[int]:
@@ -221,12 +245,47 @@ class Stream:
 
     def close(self) -> None:
         self._closing = True
-        self._client.close()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
         self._thread.join(5)
 
     @property
     def ended(self) -> bool:
         return not self._thread.is_alive()
+
+
+class _Body:
+    """The response body after the headers: chunked (as streams are) or until close."""
+
+    def __init__(self, stream: Stream, buffer: bytes) -> None:
+        self.stream = stream
+        self.buffer = buffer
+
+    def _need(self, size: int) -> None:
+        while len(self.buffer) < size:
+            self.buffer += self.stream._recv()
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            self.buffer += self.stream._recv()
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def chunks(self) -> Iterator[bytes]:
+        while True:
+            size = int(self._line().split(b";")[0], 16)
+            if size == 0:
+                return
+            self._need(size + 2)
+            piece, self.buffer = self.buffer[:size], self.buffer[size + 2 :]
+            yield piece
+
+    def plain(self) -> Iterator[bytes]:
+        if self.buffer:
+            yield self.buffer
+        while True:
+            yield self.stream._recv()
 
 
 def open_stream(
