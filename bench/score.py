@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -24,8 +23,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.docs_section import replace_section  # noqa: E402
+
 DOC = ROOT / "docs" / "benchmarks.md"
-HEADING = "## Scoring engine (bench/score.py)"
+HEADING = "Scoring engine (bench/score.py)"
 NOW = 1_768_000_000_000
 STATUSES = ("CURRENTLY_RATED_HELPFUL", "CURRENTLY_RATED_NOT_HELPFUL", "NEEDS_MORE_RATINGS")
 
@@ -122,8 +125,7 @@ def write_section(rows: list[dict[str, object]], command: str) -> None:
         + (f"; reading the TSV files took {row['tsv_read_s']} s" if "tsv_read_s" in row else "")
         for row in rows
     )
-    section = (
-        f"{HEADING}\n\n"
+    body = (
         "Times the whole scoring pipeline (post-selection similarity, both fits, "
         "pseudo-raters, correlated and high-volume checks, rules, result frames) on "
         "synthetic populations generated in memory (raters ≈ ratings/20, notes ≈ "
@@ -136,13 +138,7 @@ def write_section(rows: list[dict[str, object]], command: str) -> None:
         f"{table(rows)}\n\n"
         f"Stages:\n\n{stages}\n"
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    DOC.write_text(text)
+    replace_section(DOC, HEADING, body)
 
 
 def main() -> None:
