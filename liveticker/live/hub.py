@@ -17,7 +17,6 @@ import logging
 import signal
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from sqlalchemy import select
 from liveticker.domain import events as event_log
 from liveticker.live.frames import (
     HEARTBEAT,
-    LAST_CHUNK,
     Message,
     PostRenderer,
     chunk,
@@ -41,9 +39,6 @@ log = logging.getLogger("liveticker.live")
 
 RING_SIZE = 256  # recent frames per blog kept in memory for reconnecting readers
 FILL_BATCH = 500
-
-# Every running hub, so the server can close their streams before it waits for them.
-ACTIVE_HUBS: weakref.WeakSet[Hub] = weakref.WeakSet()
 
 
 class Reader(Protocol):
@@ -137,7 +132,6 @@ class Hub:
             asyncio.create_task(self._every(self.heartbeat_seconds, self.heartbeat)),
             asyncio.create_task(self._every(self.sync_seconds, self.sync)),
         ]
-        ACTIVE_HUBS.add(self)
 
     async def stop(self) -> None:
         self.close_all()
@@ -145,7 +139,6 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        ACTIVE_HUBS.discard(self)
 
     def _chain_shutdown_signals(self) -> None:
         """Close the streams first when the server is told to stop.
@@ -363,9 +356,10 @@ class Hub:
         return False
 
     def heartbeat(self) -> None:
+        beat = chunk(HEARTBEAT)
         for channel in self.channels.values():
             for reader in channel.readers:
-                reader.push(-1, HEARTBEAT, chunk(HEARTBEAT))
+                reader.push(-1, HEARTBEAT, beat)
 
 
-__all__ = ["ACTIVE_HUBS", "LAST_CHUNK", "BlogInfo", "Channel", "Hub", "Reader"]
+__all__ = ["BlogInfo", "Channel", "Hub", "Reader"]
