@@ -127,6 +127,12 @@ class Hub:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        if threading.current_thread() is threading.main_thread():  # a server process
+            # Everything loaded so far (modules, the app, its schemas: ~120,000 objects)
+            # lives as long as the process. Frozen, it is left out of every full
+            # collection, which would otherwise pause the event loop ~60 ms each time.
+            gc.collect()
+            gc.freeze()
         self._chain_shutdown_signals()
         self._tasks = [
             asyncio.create_task(self._every(self.heartbeat_seconds, self.heartbeat)),
