@@ -28,6 +28,7 @@ from liveticker.scoring.data import BoolArray, FloatArray, Int32Array, Ratings, 
 from liveticker.scoring.factorization import (
     DEFAULT_PENALTIES,
     Factors,
+    NoteStatistics,
     Penalties,
     RatingMatrix,
     fit,
@@ -160,20 +161,26 @@ def score(
         mu = second.factors.mu
         # The final round scales note penalties by the second fit's ratings per note.
         per_note = second.n_ratings / max(second.n_notes, 1)
-        stats = note_statistics(
-            rater=ratings.rater[final_round],
-            note=ratings.note[final_round],
-            value=ratings.helpful_num[final_round].astype(np.float64),
-            n_notes=n_notes,
-            mu=mu,
-            rater_intercept=np.nan_to_num(second.rater_intercept),
-            rater_factor=np.nan_to_num(second.rater_factor),
-        )
-        intercept, factor = solve_notes(
-            stats,
-            alpha_intercept=penalties.intercept * per_note,
-            alpha_factor=penalties.factor * per_note,
-        )
+
+        def frozen_note_fit(use: BoolArray) -> tuple[NoteStatistics, FloatArray, FloatArray]:
+            """Refit the notes on the ratings in `use`, raters and μ frozen."""
+            stats = note_statistics(
+                rater=ratings.rater[use],
+                note=ratings.note[use],
+                value=ratings.helpful_num[use].astype(np.float64),
+                n_notes=n_notes,
+                mu=mu,
+                rater_intercept=np.nan_to_num(second.rater_intercept),
+                rater_factor=np.nan_to_num(second.rater_factor),
+            )
+            intercept, factor = solve_notes(
+                stats,
+                alpha_intercept=penalties.intercept * per_note,
+                alpha_factor=penalties.factor * per_note,
+            )
+            return stats, intercept, factor
+
+        stats, intercept, factor = frozen_note_fit(final_round)
         bounds = pseudo_rater_bounds(
             stats,
             mu=mu,
@@ -190,20 +197,7 @@ def score(
             subset = ~excluded[ratings.rater]
             subset_count = np.bincount(ratings.note[subset], minlength=n_notes)
             use = subset & (subset_count >= k.MIN_RATERS_PER_NOTE)[ratings.note] & final_round
-            sub_stats = note_statistics(
-                rater=ratings.rater[use],
-                note=ratings.note[use],
-                value=ratings.helpful_num[use].astype(np.float64),
-                n_notes=n_notes,
-                mu=mu,
-                rater_intercept=np.nan_to_num(second.rater_intercept),
-                rater_factor=np.nan_to_num(second.rater_factor),
-            )
-            without[name], _ = solve_notes(
-                sub_stats,
-                alpha_intercept=penalties.intercept * per_note,
-                alpha_factor=penalties.factor * per_note,
-            )
+            _, without[name], _ = frozen_note_fit(use)
 
     with clock.stage("status rules"):
         counted = has_params[ratings.rater]

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from liveticker.scoring import constants as k
@@ -119,15 +120,8 @@ def _check_integers(
 ) -> None:
     for column in names:
         values = frame[column].to_numpy(dtype=object)
-        bad = np.flatnonzero(~pd.Series(values).str.match(_INTEGER).fillna(False).to_numpy())
-        if len(bad):
-            row = int(bad[0])
-            raise ScoringInputError(
-                str(path),
-                row + 2,
-                columns.index(column) + 1,
-                f"{column} must be an integer, found '{values[row]}'",
-            )
+        ok = pd.Series(values).str.match(_INTEGER).fillna(False).to_numpy()
+        _reject_first_bad(path, ok, columns, column, "must be an integer", values)
 
 
 def _check_values(
@@ -137,15 +131,25 @@ def _check_values(
     column: str,
     allowed: tuple[str, ...],
 ) -> None:
-    values = frame[column]
-    bad = np.flatnonzero(~values.isin(allowed).to_numpy())
+    values = frame[column].to_numpy(dtype=object)
+    ok = np.isin(values, allowed)
+    _reject_first_bad(path, ok, columns, column, f"must be one of {', '.join(allowed)}", values)
+
+
+def _reject_first_bad(
+    path: Path,
+    ok: npt.NDArray[np.bool_],
+    columns: tuple[str, ...],
+    column: str,
+    rule: str,
+    values: npt.NDArray[np.object_],
+) -> None:
+    """Raise for the first row whose value breaks `rule`, at its line (header is 1) and column."""
+    bad = np.flatnonzero(~ok)
     if len(bad):
         row = int(bad[0])
         raise ScoringInputError(
-            str(path),
-            row + 2,
-            columns.index(column) + 1,
-            f"{column} must be one of {', '.join(allowed)}, found '{values.iloc[row]}'",
+            str(path), row + 2, columns.index(column) + 1, f"{column} {rule}, found '{values[row]}'"
         )
 
 
