@@ -202,10 +202,14 @@ def start_nchan(workdir: Path, *, workers: int) -> Target:
 
 def frame_size(target: Target) -> int:
     """Bytes of one Liveticker post event on the wire, so nchan relays messages as large."""
+    base = f"http://127.0.0.1:{target.port}"
+    # The post just published is the newest event: replay from the one before it.
+    version = httpx.get(base + "/api/v1" + target.path().removesuffix("/events"), timeout=10)
+    head = int(version.json()["version"])
     with (
         httpx.Client(timeout=10) as client,
         client.stream(
-            "GET", f"http://127.0.0.1:{target.port}{target.path()}", headers={"Last-Event-ID": "0"}
+            "GET", base + target.path(), headers={"Last-Event-ID": str(head - 1)}
         ) as response,
     ):
         data = b""

@@ -19,10 +19,16 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from liveticker import __version__
-from liveticker.domain import accounts, blogs, posts
+from liveticker.domain import accounts, audit, blogs, posts
 from liveticker.domain import demo as demo_content
 from liveticker.domain.accounts import Actor
-from liveticker.domain.inputs import BlogCreate, CloseInput, KeyPointsInput, PostCreate
+from liveticker.domain.inputs import (
+    BlogCreate,
+    CloseInput,
+    KeyPointsInput,
+    PostCreate,
+    PurgeInput,
+)
 from liveticker.exceptions import LivetickerError
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
@@ -325,6 +331,44 @@ def post_create(
         click.echo(
             f"{made.status} post {made.id}: /blogs/{slug}/posts/{made.id} (/p/{made.short_code})"
         )
+
+
+@post.command("purge")
+@click.argument("slug")
+@click.argument("post_id", type=click.IntRange(1, 2**62))
+@click.option("--reason", required=True, help="Why (a court order, a victim's identity…).")
+@click.option("--as", "username", required=True, help="Admin account to act as.")
+@friendly_errors
+def post_purge(slug: str, post_id: int, reason: str, username: str) -> None:
+    """Legal takedown: erase a post's content and its history's content for good.
+
+    Its page and short link answer 410 Gone; open pages drop it at once. Who did what
+    and when remains, with the reason, in the post's history and the audit log.
+    """
+    data = PurgeInput(reason=reason)
+    with _transaction() as session:
+        actor = _actor(session, username)
+        target = posts.get_post(session, blogs.get_blog(session, slug, actor), post_id, actor)
+        posts.purge_post(session, actor, target, data)
+    click.echo(f"purged post {post_id} of {slug}")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log of admin actions."""
+
+
+@audit_group.command("list")
+@click.option("--limit", type=click.IntRange(1, audit.MAX_ENTRIES), default=50, show_default=True)
+@click.option("--as", "username", required=True, help="Admin account to act as.")
+@friendly_errors
+def audit_list(limit: int, username: str) -> None:
+    """Show the newest entries: when, who, what, and why."""
+    with _transaction() as session:
+        for entry in audit.entries(session, _actor(session, username), limit=limit):
+            who = entry.user.username if entry.user else "(deleted account)"
+            when = entry.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            click.echo(f"{when}  {who}  {entry.action}  {entry.target}  {entry.reason}")
 
 
 def _register_optional_groups() -> None:

@@ -7,6 +7,7 @@
     ├── Forbidden                   403 forbidden
     ├── NotFound                    404 not_found
     ├── Conflict                    409 conflict
+    ├── Gone                        410 gone
     ├── PayloadTooLarge             413 payload_too_large
     ├── ValidationFailed            422 validation_error
     └── RateLimited                 429 rate_limited
@@ -55,6 +56,13 @@ class NotFound(LivetickerError):
 class Conflict(LivetickerError):
     status_code = 409
     code = "conflict"
+
+
+class Gone(LivetickerError):
+    """It existed and was removed for good (a post purged for legal reasons)."""
+
+    status_code = 410
+    code = "gone"
 
 
 class PayloadTooLarge(LivetickerError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,14 +43,15 @@ def _postgres_admin_url() -> str | None:
     return normalize_url(url) if url else None
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def throwaway_postgres(prefix: str = "liveticker_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server, dropped afterwards."""
     admin_url = _postgres_admin_url()
     if admin_url is None:
         pytest.skip(
             f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/test)"
         )
-    name = f"liveticker_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -59,11 +61,18 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI"):
             raise  # in CI the server must be there: a skip would hide a broken set-up
         pytest.skip(f"PostgreSQL at {POSTGRES_ENV} is not reachable: {exc}")
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,10 @@ class Actor:
     def is_editor(self) -> bool:
         return self.role in (Role.ADMIN, Role.EDITOR)
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
     @classmethod
     def of(cls, user: User) -> Actor:
         return cls(user_id=user.id, username=user.username, role=Role(user.role))

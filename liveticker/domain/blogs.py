@@ -96,7 +96,7 @@ def update_blog(session: Session, actor: Actor | None, blog: Blog, data: BlogUpd
     events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, values)
     if changed:
-        events.record(session, blog, events.BLOG, events.blog_snapshot(blog))
+        events.record(session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG)
         revisions.record(session, blog=blog, actor=actor, action="edited", changes=changed)
     return blog
 
@@ -107,7 +107,13 @@ def set_key_points(session: Session, actor: Actor | None, blog: Blog, data: KeyP
     events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, {"key_points": list(data.items)})
     if changed:
-        events.record(session, blog, events.KEY_POINTS, events.key_points_snapshot(blog))
+        events.record(
+            session,
+            blog,
+            events.KEY_POINTS,
+            events.key_points_snapshot(blog),
+            entity=events.KEY_POINTS,
+        )
         revisions.record(session, blog=blog, actor=actor, action="key_points", changes=changed)
     return blog
 
@@ -128,7 +134,9 @@ def publish_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
     blog.status = "live"
     blog.published_at = now
     blog.coverage_start = blog.coverage_start or now
-    events.record(session, blog, events.BLOG, events.blog_snapshot(blog), now=now)
+    events.record(
+        session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG, now=now
+    )
     revisions.record(
         session, blog=blog, actor=actor, action="published", changes={"status": ["draft", "live"]}
     )
@@ -147,7 +155,9 @@ def close_blog(
     changed = revisions.apply_changes(
         blog, {"status": "closed", "coverage_end": now, "closing_message": message}
     )
-    events.record(session, blog, events.BLOG, events.blog_snapshot(blog), now=now)
+    events.record(
+        session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG, now=now
+    )
     revisions.record(session, blog=blog, actor=actor, action="closed", changes=changed)
     return blog
 
@@ -158,6 +168,6 @@ def reopen_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
     if blog.status != "closed":
         raise Conflict("only a closed blog can be reopened")
     changed = revisions.apply_changes(blog, {"status": "live", "coverage_end": None})
-    events.record(session, blog, events.BLOG, events.blog_snapshot(blog))
+    events.record(session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG)
     revisions.record(session, blog=blog, actor=actor, action="reopened", changes=changed)
     return blog

@@ -1,7 +1,10 @@
 """The per-blog event log: every change a reader can see, appended in the change's transaction.
 
 Live delivery sends these events and replays them after a reconnect; the polling fallback
-serves them too. Drafts never produce events, so nothing unpublished can leak through them.
+serves them too. The log holds the present, never the past: each event names the entity
+it shows, and a later event for the same entity empties the earlier ones (a removal
+leaves only its tombstone), while a blog that is not public yet logs nothing at all. So a
+replay can only ever hand out what a reader could see on the page now.
 """
 
 from __future__ import annotations
@@ -9,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from liveticker.domain.markdown import render_markdown
+from liveticker.domain.permissions import PUBLIC_BLOG_STATUSES
 from liveticker.storage.database import PENDING_EVENTS
 from liveticker.storage.models import Blog, Event, Post, utcnow
 
@@ -21,6 +25,25 @@ POST = "post"  # a post to show or to replace in place (new, edited, pinned, unp
 REMOVE = "remove"  # a post that must disappear (deleted or unpublished)
 KEY_POINTS = "key-points"
 BLOG = "blog"  # the blog's own fields: title, standfirst, status, closing message
+# An event that a later one for the same entity replaced: kept (ids stay gapless) but
+# emptied, and never sent to a reader.
+SUPERSEDED = "superseded"
+
+
+def post_entity(post_id: int) -> str:
+    return f"post:{post_id}"
+
+
+def supersedes(kind: str, entity: str, earlier: str) -> bool:
+    """Does a new event (`kind` on `entity`) replace an earlier event on `earlier`?
+
+    The same entity, always; and a removal takes everything under its entity with it
+    ("post:12" takes "post:12/note:3"), so nothing shown inside a removed post survives.
+    The SQL in `_empty_superseded` is this same rule.
+    """
+    if not earlier:
+        return False
+    return earlier == entity or (kind == REMOVE and earlier.startswith(entity + "/"))
 
 
 def lock_blog(session: Session, blog: Blog) -> None:
@@ -29,9 +52,19 @@ def lock_blog(session: Session, blog: Blog) -> None:
 
 
 def record(
-    session: Session, blog: Blog, kind: str, data: dict[str, Any], *, now: datetime | None = None
-) -> Event:
-    """Append an event: bump the blog's version atomically and log the change under it."""
+    session: Session,
+    blog: Blog,
+    kind: str,
+    data: dict[str, Any],
+    *,
+    entity: str,
+    now: datetime | None = None,
+) -> Event | None:
+    """Bump the blog's version atomically and, once the blog is public, log the change.
+
+    A draft blog's changes log nothing (no reader can be following it, and what it held
+    before going live must never be replayed); its version still moves for the staff.
+    """
     now = now or utcnow()
     seq = session.execute(
         update(Blog)
@@ -42,10 +75,31 @@ def record(
     ).scalar_one()
     set_committed_value(blog, "version", seq)
     set_committed_value(blog, "updated_at", now)
-    event = Event(blog_id=blog.id, seq=seq, kind=kind, data=data, created_at=now)
+    if blog.status not in PUBLIC_BLOG_STATUSES:
+        return None
+    _empty_superseded(session, blog.id, kind=kind, entity=entity, before=seq)
+    pending: list[Event] = session.info.setdefault(PENDING_EVENTS, [])
+    for earlier in pending:  # this transaction's own: they reach the hub as logged
+        if supersedes(kind, entity, earlier.entity):
+            earlier.kind, earlier.entity, earlier.data = SUPERSEDED, "", {}
+    event = Event(blog_id=blog.id, seq=seq, kind=kind, entity=entity, data=data, created_at=now)
     session.add(event)
-    session.info.setdefault(PENDING_EVENTS, []).append(event)
+    pending.append(event)
     return event
+
+
+def _empty_superseded(
+    session: Session, blog_id: int, *, kind: str, entity: str, before: int
+) -> None:
+    same = Event.entity == entity
+    if kind == REMOVE:
+        same = or_(same, Event.entity.startswith(entity + "/", autoescape=True))
+    session.execute(
+        update(Event)
+        .where(Event.blog_id == blog_id, same, Event.seq < before)
+        .values(kind=SUPERSEDED, entity="", data={})
+        .execution_options(synchronize_session=False)
+    )
 
 
 def post_snapshot(post: Post) -> dict[str, Any]:
@@ -84,14 +138,53 @@ def key_points_snapshot(blog: Blog) -> dict[str, Any]:
 
 def post_changed(session: Session, post: Post, *, was_visible: bool, now: datetime) -> None:
     """Log what readers must see of a change to this post, if anything."""
+    entity = post_entity(post.id)
     if post.status == "published":
-        record(session, post.blog, POST, post_snapshot(post), now=now)
+        record(session, post.blog, POST, post_snapshot(post), entity=entity, now=now)
     elif was_visible:
-        record(session, post.blog, REMOVE, {"id": post.id}, now=now)
+        record(session, post.blog, REMOVE, {"id": post.id}, entity=entity, now=now)
+
+
+def must_reload(*, after: int, head: int, replay_limit: int) -> bool:
+    """Is a reader at `after` too far behind (or ahead of) `head` to catch up by events?"""
+    return after < 0 or after > head or head - after > replay_limit
+
+
+def replay(
+    session: Session, *, blog_id: int, after: int, head: int, limit: int, replay_limit: int
+) -> list[Event] | None:
+    """What a reader who has applied every event up to `after` needs to reach `head`.
+
+    Oldest first, at most `limit`, superseded events left out (a later event in the same
+    answer carries their entity's present state). None means: reload the page, because
+    the reader is too far behind, ahead of the log, or claims a position from before the
+    blog went public, which no page ever showed.
+    """
+    if must_reload(after=after, head=head, replay_limit=replay_limit):
+        return None
+    if after == head:
+        return []
+    first = session.scalar(select(func.min(Event.seq)).where(Event.blog_id == blog_id))
+    if first is None or after < first:
+        return None
+    return list(
+        session.scalars(
+            select(Event)
+            .where(
+                Event.blog_id == blog_id,
+                Event.seq > after,
+                Event.seq <= head,
+                Event.kind != SUPERSEDED,
+            )
+            .order_by(Event.seq)
+            .limit(limit)
+        )
+    )
 
 
 def after(session: Session, blog_id: int, seq: int, *, limit: int) -> list[Event]:
-    """The blog's events after `seq`, oldest first, at most `limit`."""
+    """The blog's events after `seq`, oldest first, at most `limit`, superseded ones too
+    (live delivery moves through every id in order)."""
     return list(
         session.scalars(
             select(Event)

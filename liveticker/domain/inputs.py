@@ -179,6 +179,12 @@ class DeleteInput(Strict):
     reason: Annotated[Text, Field(max_length=500)] = ""
 
 
+class PurgeInput(Strict):
+    """A legal takedown: the reason is the one thing that remains, so it is required."""
+
+    reason: Annotated[Line, Field(max_length=500), AfterValidator(_nonempty)]
+
+
 class LoginInput(Strict):
     username: Annotated[StrictStr, Field(min_length=1, max_length=40)]
     password: Annotated[StrictStr, Field(min_length=1, max_length=1000)]

@@ -26,6 +26,13 @@ def require_editor(actor: Actor | None) -> Actor:
     return actor
 
 
+def require_admin(actor: Actor | None) -> Actor:
+    actor = require_staff(actor)
+    if not actor.is_admin:
+        raise Forbidden("only admins may do this")
+    return actor
+
+
 def can_see_blog(actor: Actor | None, blog: Blog) -> bool:
     return actor is not None or blog.status in PUBLIC_BLOG_STATUSES
 

@@ -1,4 +1,4 @@
-"""Posts: writing, editing, publishing, pinning, deleting, and reading the stream in pages.
+"""Posts: writing, editing, publishing, pinning, deleting, purging, and the stream in pages.
 
 The stream is ordered newest first by (published_at, id) and paged with an opaque cursor
 naming the last post seen, so new posts arriving at the top never shift later pages.
@@ -16,15 +16,24 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from liveticker.domain import events, permissions, revisions
+from liveticker.domain import audit, events, permissions, revisions
 from liveticker.domain.accounts import Actor
-from liveticker.domain.inputs import DeleteInput, PostCreate, PostUpdate
+from liveticker.domain.inputs import DeleteInput, PostCreate, PostUpdate, PurgeInput
 from liveticker.domain.markdown import render_markdown
 from liveticker.domain.shortcodes import is_wellformed, unused_code
-from liveticker.exceptions import Conflict, Forbidden, InvalidCursor, NotFound, ValidationFailed
+from liveticker.exceptions import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidCursor,
+    NotFound,
+    ValidationFailed,
+)
 from liveticker.storage.models import Blog, Post, utcnow
 
 MAX_PAGE = 100
+PURGED = "purged"
+GONE_MESSAGE = "this post has been removed"
 
 
 @dataclass(frozen=True)
@@ -87,15 +96,23 @@ def _published(blog: Blog) -> ColumnElement[bool]:
 
 def get_post(session: Session, blog: Blog, post_id: int, actor: Actor | None) -> Post:
     post = session.get(Post, post_id) if 0 < post_id < 2**62 else None
-    if post is None or post.blog_id != blog.id or not permissions.can_see_post(actor, post):
+    if post is None or post.blog_id != blog.id:
+        raise NotFound(f"no post {post_id} in blog {blog.slug!r}")
+    if post.status == PURGED and not (actor is not None and actor.is_editor):
+        raise Gone(GONE_MESSAGE)
+    if not permissions.can_see_post(actor, post):
         raise NotFound(f"no post {post_id} in blog {blog.slug!r}")
     return post
 
 
 def find_post_by_code(session: Session, code: str) -> Post | None:
+    """The post behind a short link; Gone for a purged one, whose link must say so."""
     if not is_wellformed(code):
         return None
-    return session.scalar(select(Post).where(Post.short_code == code))
+    post = session.scalar(select(Post).where(Post.short_code == code))
+    if post is not None and post.status == PURGED:
+        raise Gone(GONE_MESSAGE)
+    return post
 
 
 def list_posts(
@@ -260,8 +277,8 @@ def create_post(session: Session, actor: Actor | None, blog: Blog, data: PostCre
 
 def update_post(session: Session, actor: Actor | None, post: Post, data: PostUpdate) -> Post:
     actor = permissions.require_post_editable(actor, post)
-    if post.status == "deleted":
-        raise Conflict("a deleted post cannot be edited")
+    if post.status in ("deleted", PURGED):
+        raise Conflict(f"a {post.status} post cannot be edited")
     if not actor.is_editor and (data.status == "published" or data.pinned):
         raise Forbidden("only editors may publish or pin posts")
     blog = post.blog
@@ -307,8 +324,8 @@ def delete_post(
     """Soft delete: the post leaves every public view but stays in the history."""
     actor = permissions.require_editor(actor)
     events.lock_blog(session, post.blog)
-    if post.status == "deleted":
-        raise Conflict("this post is already deleted")
+    if post.status in ("deleted", PURGED):
+        raise Conflict(f"this post is already {post.status}")
     now = utcnow()
     was_visible = post.status == "published"
     changed = revisions.apply_changes(
@@ -323,6 +340,53 @@ def delete_post(
     post.updated_at = now
     revisions.record(
         session, blog=post.blog, post=post, actor=actor, action="deleted", changes=changed, now=now
+    )
+    events.post_changed(session, post, was_visible=was_visible, now=now)
+    return post
+
+
+def purge_post(session: Session, actor: Actor | None, post: Post, data: PurgeInput) -> Post:
+    """Legal takedown: erase the post's content and its history's, for good.
+
+    What remains: the post's id and short code (which now answer 410 Gone), who did each
+    thing and when, and an audit entry with the purge's reason. Readers following the
+    blog get the post's removal at once; the log keeps only its tombstone.
+    """
+    actor = permissions.require_admin(actor)
+    events.lock_blog(session, post.blog)
+    if post.status == PURGED:
+        raise Conflict("this post is already purged")
+    now = utcnow()
+    was_visible = post.status == "published"
+    post.headline = None
+    post.body = ""
+    post.body_html = ""
+    post.images = []
+    post.social = None
+    post.pinned = False
+    post.key_event = False
+    post.status = PURGED
+    post.deleted_at = post.deleted_at or now
+    post.delete_reason = ""  # a reason often quotes what was wrong: it goes too
+    post.updated_at = now
+    revisions.erase_post_history(session, post)
+    revisions.record(
+        session,
+        blog=post.blog,
+        post=post,
+        actor=actor,
+        action="purged",
+        changes={"reason": data.reason},
+        now=now,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="post.purge",
+        target=events.post_entity(post.id),
+        reason=data.reason,
+        blog=post.blog,
+        now=now,
     )
     events.post_changed(session, post, was_visible=was_visible, now=now)
     return post
@@ -351,6 +415,7 @@ __all__ = [
     "list_posts",
     "post_revisions",
     "published_count",
+    "purge_post",
     "stream_page",
     "update_post",
 ]

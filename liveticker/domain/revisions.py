@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from liveticker.domain.accounts import Actor
@@ -49,6 +49,16 @@ def record(
     )
     session.add(revision)
     return revision
+
+
+def erase_post_history(session: Session, post: Post) -> None:
+    """Empty what each of the post's revisions recorded; who did what, and when, remains."""
+    session.execute(
+        update(Revision)
+        .where(Revision.post_id == post.id)
+        .values(changes={})
+        .execution_options(synchronize_session=False)
+    )
 
 
 def post_history(session: Session, post: Post) -> list[Revision]:

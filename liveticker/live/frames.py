@@ -27,18 +27,29 @@ class Message:
     seq: int
     kind: str
     data: dict[str, Any]
+    entity: str = ""  # what it shows (see domain.events.supersedes)
 
     @classmethod
     def of(cls, event: Event) -> Message:
-        return cls(blog_id=event.blog_id, seq=event.seq, kind=event.kind, data=event.data)
+        return cls(
+            blog_id=event.blog_id,
+            seq=event.seq,
+            kind=event.kind,
+            data=event.data,
+            entity=event.entity,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"b": self.blog_id, "s": self.seq, "k": self.kind, "d": self.data}
+        return {"b": self.blog_id, "s": self.seq, "k": self.kind, "d": self.data, "e": self.entity}
 
     @classmethod
     def from_dict(cls, value: dict[str, Any]) -> Message:
         return cls(
-            blog_id=int(value["b"]), seq=int(value["s"]), kind=str(value["k"]), data=value["d"]
+            blog_id=int(value["b"]),
+            seq=int(value["s"]),
+            kind=str(value["k"]),
+            data=value["d"],
+            entity=str(value.get("e", "")),
         )
 
 

@@ -5,7 +5,9 @@ queue and no task per reader: the broadcast is one loop of `transport.write` cal
 bytes built once. A reader whose unsent data passes `max_buffer` is dropped (its browser
 reconnects and resumes from its last event id), so a stalled reader cannot grow memory.
 Events arrive out of order or with gaps (another process, a Redis outage); the channel
-then fills the gap from the database log before it delivers anything newer.
+then fills the gap from the database log before it delivers anything newer. The ring of
+recent frames follows the log's rule: an event empties the ring's earlier frames of the
+same entity, so a reconnecting reader is never handed text that is gone from the page.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from liveticker.domain import events as event_log
+from liveticker.domain.permissions import PUBLIC_BLOG_STATUSES
 from liveticker.live.frames import (
     HEARTBEAT,
     Message,
@@ -39,6 +42,10 @@ log = logging.getLogger("liveticker.live")
 
 RING_SIZE = 256  # recent frames per blog kept in memory for reconnecting readers
 FILL_BATCH = 500
+
+# (seq, SSE frame, the frame as an HTTP chunk, entity); a superseded event keeps its
+# place with empty bytes and no entity.
+RingEntry = tuple[int, bytes, bytes, str]
 
 
 class Reader(Protocol):
@@ -55,7 +62,7 @@ class Reader(Protocol):
 class Channel:
     blog_id: int
     head: int
-    ring: deque[tuple[int, bytes, bytes]] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
+    ring: deque[RingEntry] = field(default_factory=lambda: deque(maxlen=RING_SIZE))
     readers: set[Reader] = field(default_factory=set)  # all of them
     # Live readers that write straight to their socket: (write, backlog, abort), bound once.
     direct: dict[
@@ -84,13 +91,27 @@ class Channel:
         self.others.discard(reader)
         self.direct.pop(reader, None)
 
-    def frames_after(self, seq: int) -> list[tuple[int, bytes, bytes]] | None:
+    def frames_after(self, seq: int) -> list[tuple[int, bytes]] | None:
         """Ring frames after `seq`, or None when the ring no longer reaches back that far."""
         if seq >= self.head:
             return []
         if not self.ring or self.ring[0][0] > seq + 1:
             return None
-        return [entry for entry in self.ring if entry[0] > seq]
+        return [(entry[0], entry[1]) for entry in self.ring if entry[0] > seq and entry[1]]
+
+    def forget_superseded(self, message: Message) -> None:
+        """Empty the ring's frames that `message` replaces (domain.events.supersedes)."""
+        kind, entity = message.kind, message.entity
+        if any(event_log.supersedes(kind, entity, entry[3]) for entry in self.ring):
+            self.ring = deque(
+                (
+                    (entry[0], b"", b"", "")
+                    if event_log.supersedes(kind, entity, entry[3])
+                    else entry
+                    for entry in self.ring
+                ),
+                maxlen=RING_SIZE,
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,11 +243,18 @@ class Hub:
             self._emit(channel, next_message)
 
     def _emit(self, channel: Channel, message: Message) -> None:
+        if message.kind == event_log.SUPERSEDED:
+            # Read back from the log after a later event replaced it: nothing to send,
+            # the later event (still to come, in order) carries the present state.
+            channel.ring.append((message.seq, b"", b"", ""))
+            channel.head = message.seq
+            return
         started = time.perf_counter()
         frame = sse_frame(message, self.render_post)
         chunked = chunk(frame)
         encoded = time.perf_counter()
-        channel.ring.append((message.seq, frame, chunked))
+        channel.forget_superseded(message)
+        channel.ring.append((message.seq, frame, chunked, message.entity))
         channel.head = message.seq
         # The broadcast allocates almost nothing; keep the cyclic collector from pausing
         # in the middle of it with a full scan of every reader's objects.
@@ -277,6 +305,13 @@ class Hub:
                 missing = await asyncio.to_thread(self._load_after, channel.blog_id, channel.head)
                 if not missing:
                     break
+                if missing[0].seq != channel.head + 1:
+                    # A hole in the log (it starts where the blog went public): a channel
+                    # can't have started before it, but never spin on one.
+                    log.warning(
+                        "the log of blog %s has no event %s", channel.blog_id, channel.head + 1
+                    )
+                    break
                 for message in missing:
                     if message.seq == channel.head + 1:
                         self._emit(channel, message)
@@ -291,10 +326,18 @@ class Hub:
             rows = event_log.after(session, blog_id, seq, limit=FILL_BATCH)
             return [Message.of(row) for row in rows]
 
-    def load_replay(self, blog_id: int, after: int, upto: int) -> list[Message]:
+    def load_replay(self, blog_id: int, after: int, upto: int) -> list[Message] | None:
+        """The log's replay from `after` to `upto`; None: the reader must reload."""
         with self.database.transaction(write=False) as session:
-            rows = event_log.after(session, blog_id, after, limit=max(upto - after, 0))
-            return [Message.of(row) for row in rows if row.seq <= upto]
+            rows = event_log.replay(
+                session,
+                blog_id=blog_id,
+                after=after,
+                head=upto,
+                limit=max(upto - after, 1),
+                replay_limit=self.replay_limit,
+            )
+            return None if rows is None else [Message.of(row) for row in rows]
 
     async def sync(self) -> None:
         """Compare each listened-to blog with the database; fill what the bus missed."""
@@ -342,13 +385,25 @@ class Hub:
             ).first()
             if row is None:
                 return None
-            return BlogInfo(id=row.id, public=row.status in ("live", "closed"), version=row.version)
+            return BlogInfo(
+                id=row.id, public=row.status in PUBLIC_BLOG_STATUSES, version=row.version
+            )
 
     def channel(self, info: BlogInfo) -> Channel:
         channel = self.channels.get(info.id)
         if channel is None:
             channel = self.channels[info.id] = Channel(blog_id=info.id, head=info.version)
         return channel
+
+    def leave(self, channel: Channel, reader: Reader) -> None:
+        """Take a reader off its channel; a channel left empty is dropped with its ring.
+
+        Nobody keeps an empty channel up to date (the periodic check skips it), so its
+        ring could hold frames of posts deleted since: the next reader starts afresh.
+        """
+        channel.remove(reader)
+        if not channel.readers and self.channels.get(channel.blog_id) is channel:
+            del self.channels[channel.blog_id]
 
     async def catch_up_to(self, channel: Channel, seq: int) -> bool:
         """Wait until the channel has reached `seq` (it may lag after a bus outage)."""

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from starlette.types import Receive, Scope, Send
 
 from liveticker.asgi import send_whole
+from liveticker.domain import events as event_log
 from liveticker.live.frames import LAST_CHUNK, OPENING, RELOAD, chunk, sse_frame
 from liveticker.live.hub import Channel, Hub
 
@@ -155,7 +156,6 @@ async def serve_events(hub: Hub, slug: str, scope: Scope, receive: Receive, send
     if hub.closing:
         await _plain(send, 503, "shutting down; reconnect")
         return
-    channel = hub.channel(info)
     after = _requested_after(scope)
     # Which process serves the stream: for operators tracing a reader across workers.
     worker = (b"x-liveticker-worker", str(os.getpid()).encode())
@@ -168,6 +168,9 @@ async def serve_events(hub: Hub, slug: str, scope: Scope, receive: Receive, send
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     direct = transport is not None and getattr(cycle, "chunked_encoding", None) is True
+    # No await from here to `add`: an empty channel is dropped when its last reader
+    # leaves, and this reader must join the one the hub delivers to.
+    channel = hub.channel(info)
     start = channel.head if after is None else after
     reader: TransportReader | QueueReader
     if direct:
@@ -201,7 +204,7 @@ async def serve_events(hub: Hub, slug: str, scope: Scope, receive: Receive, send
         else:
             await _drain_queue(reader, receive, send)  # type: ignore[arg-type]
     finally:
-        channel.remove(reader)
+        hub.leave(channel, reader)
 
 
 def _bound_kernel_buffer(transport: Any, size: int) -> None:
@@ -228,15 +231,14 @@ async def _replay(hub: Hub, channel: Channel, after: int) -> list[tuple[int, byt
     if after > channel.head and not await hub.catch_up_to(channel, after):
         return None  # the client has seen events this server cannot confirm
     head = channel.head
-    if head - after > hub.replay_limit:
+    if event_log.must_reload(after=after, head=head, replay_limit=hub.replay_limit):
         return None
     cached = channel.frames_after(after)
     if cached is not None:
-        return [(seq, frame) for seq, frame, _ in cached]
+        return cached
     messages = await asyncio.to_thread(hub.load_replay, channel.blog_id, after, head)
-    # A blog starts at version 1 with no event: the log's first id is 2.
-    if len(messages) != head - max(after, 1):
-        return None  # the log no longer holds them all
+    if messages is None:
+        return None
     return [(message.seq, sse_frame(message, hub.render_post)) for message in messages]
 
 

@@ -127,6 +127,7 @@ class Post(Base):
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    # draft, published, deleted (soft: kept for the record) or purged (content erased).
     status: Mapped[str] = mapped_column(String(10), default="draft")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     key_event: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -163,16 +164,48 @@ class Revision(Base):
 class Event(Base):
     """One change a reader can see, in the blog's log: what live delivery sends and replays.
 
-    `seq` increases by one per blog and equals the blog's version after the change. `data`
-    is a snapshot of what changed, taken in the same transaction as the change itself.
+    `seq` increases by one per blog (from the blog's going live) and equals the blog's
+    version after the change. `data` is a snapshot of what changed, taken in the same
+    transaction as the change itself. `entity` names what the event shows ("post:12",
+    "blog", "key-points"): a later event for the same entity empties this one (kind
+    "superseded", no data), so the log holds the present, never the past.
     """
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("blog_id", "seq", name="uq_events_blog_seq"),)
+    __table_args__ = (
+        UniqueConstraint("blog_id", "seq", name="uq_events_blog_seq"),
+        Index("ix_events_entity", "blog_id", "entity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     blog_id: Mapped[int] = mapped_column(ForeignKey("blogs.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(80), default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """An admin action taken for legal or safety reasons: who, when, what, and why.
+
+    Kept apart from revisions, which belong to what they describe: a purge erases a post's
+    revisions, and this record of the purge is what remains.
+    """
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    # What it acted on, as "post:12" / "blog:3": a name that outlives the row it names.
+    target: Mapped[str] = mapped_column(String(80))
+    blog_id: Mapped[int | None] = mapped_column(
+        ForeignKey("blogs.id", ondelete="SET NULL"), index=True, default=None
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship(lazy="joined")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from liveticker import __version__
-from liveticker.domain import accounts, blogs, events, posts
+from liveticker.domain import accounts, audit, blogs, events, posts
 from liveticker.domain.inputs import (
     BlogCreate,
     BlogUpdate,
@@ -19,11 +19,13 @@ from liveticker.domain.inputs import (
     LoginInput,
     PostCreate,
     PostUpdate,
+    PurgeInput,
 )
 from liveticker.live.frames import Message, client_payload
 from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession, MaybeActor, Writer
 from liveticker.web.schemas import (
+    AuditEntryOut,
     BlogOut,
     ChangeOut,
     ChangesOut,
@@ -42,6 +44,7 @@ ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "The token's role may not do this"},
     404: {"description": "No such blog or post (or not visible to you)"},
     409: {"description": "Conflicts with the current state"},
+    410: {"description": "The post was purged (legal takedown)"},
     413: {"description": "Request body too large"},
     422: {"description": "Invalid fields"},
     429: {"description": "Too many writes; see Retry-After"},
@@ -170,6 +173,35 @@ def delete_post(
     return PostOut.of(posts.delete_post(session, actor, post, data))
 
 
+@router.post(
+    "/blogs/{slug}/posts/{post_id}/purge",
+    response_model=PostOut,
+    responses=ERRORS,
+    tags=["posts"],
+)
+def purge_post(
+    session: DbSession, actor: Writer, slug: str, post_id: PostId, data: PurgeInput
+) -> PostOut:
+    """Legal takedown (admins): erase the post's content and its revisions' content.
+
+    The post, its page and its short link answer 410 Gone from then on; who did what and
+    when remains, with the reason, in the post's history and in the audit log.
+    """
+    blog = blogs.get_blog(session, slug, actor)
+    post = posts.get_post(session, blog, post_id, actor)
+    return PostOut.of(posts.purge_post(session, actor, post, data))
+
+
+@router.get("/audit", response_model=list[AuditEntryOut], responses=ERRORS, tags=["auth"])
+def audit_log(
+    session: DbSession,
+    actor: MaybeActor,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_ENTRIES)] = 100,
+) -> list[AuditEntryOut]:
+    """Admin actions taken for legal or safety reasons, newest first (admins only)."""
+    return [AuditEntryOut.of(entry) for entry in audit.entries(session, actor, limit=limit)]
+
+
 @router.get(
     "/blogs/{slug}/posts/{post_id}/revisions",
     response_model=list[RevisionOut],
@@ -200,9 +232,11 @@ def changes(
 ) -> Response:
     """The blog's events after `after`, oldest first: the polling fallback of the live stream.
 
-    Every reader that is up to date asks for the same URL (`after` = the newest id it
-    has), so a CDN answers them all from one cache entry; `ETag` and a few seconds of
-    public caching make the repeats cheap. `reload` says the reader is too far behind
+    Only the present is served: an event that a later one replaced (an edit, a deletion)
+    is left out, and a deleted post leaves just its `remove` tombstone. Every reader that
+    is up to date asks for the same URL (`after` = the newest id it has), so a CDN
+    answers them all from one cache entry; `ETag` and a few seconds of public caching
+    make the repeats cheap. `reload` says the reader is too far behind
     (or ahead) to catch up event by event and should reload the page.
     """
     blog = blogs.get_blog(session, slug, None)
@@ -211,15 +245,22 @@ def changes(
     headers = {"ETag": etag, "Cache-Control": CHANGES_CACHE}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    reload = after > head or head - after > settings.replay_limit
-    rows = [] if reload else events.after(session, blog.id, after, limit=limit)
+    rows = events.replay(
+        session,
+        blog_id=blog.id,
+        after=after,
+        head=head,
+        limit=limit,
+        replay_limit=settings.replay_limit,
+    )
+    reload = rows is None
     render = request.app.state.hub.render_post
     body = ChangesOut(
         head=head,
         reload=reload,
         events=[
             ChangeOut(id=row.seq, event=row.kind, data=client_payload(Message.of(row), render))
-            for row in rows
+            for row in rows or []
         ],
     )
     return JSONResponse(body.model_dump(mode="json"), headers=headers)

@@ -28,7 +28,8 @@ router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
 INDEX_CACHE = "public, max-age=5, stale-while-revalidate=30"
 LIVE_CACHE = "public, max-age=5, stale-while-revalidate=30"
-CLOSED_CACHE = "public, max-age=60, stale-while-revalidate=300"
+# A closed blog changes rarely, but a legal takedown can still come: bounded at 2 minutes.
+CLOSED_CACHE = "public, max-age=60, stale-while-revalidate=60"
 SHORT_LINK_CACHE = "public, max-age=300"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from liveticker.domain.blogs import key_points_html
-from liveticker.storage.models import Blog, Post, Revision
+from liveticker.storage.models import AuditEntry, Blog, Post, Revision
 
 
 class ImageOut(BaseModel):
@@ -98,7 +98,7 @@ class PostOut(BaseModel):
 
     @classmethod
     def of(cls, post: Post) -> PostOut:
-        deleted = post.status == "deleted"
+        deleted = post.status in ("deleted", "purged")
         return cls(
             id=post.id,
             blog=post.blog.slug,
@@ -144,6 +144,26 @@ class RevisionOut(BaseModel):
             user=revision.user.username if revision.user else None,
             created_at=revision.created_at,
             changes=revision.changes,
+        )
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    action: str
+    target: str
+    user: str | None
+    reason: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryOut:
+        return cls(
+            id=entry.id,
+            action=entry.action,
+            target=entry.target,
+            user=entry.user.username if entry.user else None,
+            reason=entry.reason,
+            created_at=entry.created_at,
         )
 
 

@@ -22,13 +22,17 @@ def test_changes_after_an_id(
     body = response.json()
     assert body["head"] == start + 2
     assert body["reload"] is False
-    assert [(e["id"], e["event"]) for e in body["events"]] == [
-        (start + 1, "post"),
-        (start + 2, "remove"),
+    # The deleted post's own event is gone from the log: only its tombstone remains.
+    assert [(e["id"], e["event"], e["data"]) for e in body["events"]] == [
+        (start + 2, "remove", {"id": post["id"]}),
     ]
-    assert 'id="post-' in body["events"][0]["data"]["html"]
+    assert "first" not in response.text
+    kept = make_post(body="second, published", headline="Two")
+    shown = client.get(f"/api/v1/blogs/storm/changes?after={start + 2}").json()["events"]
+    assert [(e["id"], e["event"]) for e in shown] == [(start + 3, "post")]
+    assert f'id="post-{kept["id"]}"' in shown[0]["data"]["html"]
     assert response.headers["cache-control"].startswith("public, max-age=2")
-    empty = client.get(f"/api/v1/blogs/storm/changes?after={start + 2}").json()
+    empty = client.get(f"/api/v1/blogs/storm/changes?after={start + 3}").json()
     assert empty["events"] == []
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from liveticker.domain import accounts, blogs, events, posts
+from liveticker.domain.inputs import PostCreate
 from liveticker.storage.database import Database
 from liveticker.storage.models import Blog, Event
 from tests.conftest import Account
@@ -26,27 +28,56 @@ def test_each_visible_change_appends_one_event(
 ) -> None:
     blog = make_blog("storm")
     start = blog["version"]
+    appended: list[tuple[int, str, dict[str, Any]]] = []
+
+    def newest() -> None:
+        log = _log(database, "storm")
+        appended.append(log[-1])
+        assert log[-1][0] == start + len(appended)  # exactly one event per change
+
     post = make_post(body="first", headline="One")
+    newest()
     client.patch(
         f"/api/v1/blogs/storm/posts/{post['id']}",
         json={"body": "first, corrected"},
         headers=editor.headers,
     )
+    newest()
     client.put("/api/v1/blogs/storm/key-points", json={"items": ["*a*"]}, headers=editor.headers)
+    newest()
     client.patch("/api/v1/blogs/storm", json={"title": "Storm, day 2"}, headers=editor.headers)
+    newest()
     client.delete(f"/api/v1/blogs/storm/posts/{post['id']}", headers=editor.headers)
+    newest()
     client.post("/api/v1/blogs/storm/close", headers=editor.headers)
-    log = _log(database, "storm")
-    new = [entry for entry in log if entry[0] > start]
-    assert [kind for _, kind, _ in new] == ["post", "post", "key-points", "blog", "remove", "blog"]
-    assert [seq for seq, _, _ in log] == list(range(log[0][0], log[0][0] + len(log)))
-    assert new[1][2]["body_html"].startswith("<p>first, corrected")
-    assert new[2][2]["items"] == ["<p><em>a</em></p>\n"]
-    assert new[3][2]["title"] == "Storm, day 2"
-    assert new[4][2] == {"id": post["id"]}
-    assert new[5][2]["status"] == "closed"
+    newest()
+    assert [kind for _, kind, _ in appended] == [
+        "post",
+        "post",
+        "key-points",
+        "blog",
+        "remove",
+        "blog",
+    ]
+    assert appended[1][2]["body_html"].startswith("<p>first, corrected")
+    assert appended[2][2]["items"] == ["<p><em>a</em></p>\n"]
+    assert appended[3][2]["title"] == "Storm, day 2"
+    assert appended[4][2] == {"id": post["id"]}
+    assert appended[5][2]["status"] == "closed"
     final = client.get("/api/v1/blogs/storm").json()
+    log = _log(database, "storm")
     assert final["version"] == log[-1][0]
+    assert [seq for seq, _, _ in log] == list(range(log[0][0], log[0][0] + len(log)))
+    # What stays in the log is the present: each entity's newest event; the rest is emptied.
+    new = [(kind, data) for seq, kind, data in log if seq > start]
+    assert new == [
+        ("superseded", {}),
+        ("superseded", {}),
+        ("key-points", appended[2][2]),
+        ("superseded", {}),
+        ("remove", {"id": post["id"]}),
+        ("blog", appended[5][2]),
+    ]
 
 
 def test_drafts_never_reach_the_log(
@@ -80,13 +111,15 @@ def test_unpublishing_removes_and_pin_switch_updates_both(
     client.patch(
         f"/api/v1/blogs/storm/posts/{second['id']}", json={"pinned": True}, headers=editor.headers
     )
+    pinned_log = [(kind, data) for seq, kind, data in _log(database, "storm") if seq > mark]
+    assert pinned_log[0][0] == "post"
+    assert pinned_log[0][1]["id"] == first["id"]
+    assert not pinned_log[0][1]["pinned"]
     client.patch(
         f"/api/v1/blogs/storm/posts/{first['id']}", json={"status": "draft"}, headers=editor.headers
     )
     new = [(kind, data) for seq, kind, data in _log(database, "storm") if seq > mark]
-    assert new[0][0] == "post"
-    assert new[0][1]["id"] == first["id"]
-    assert not new[0][1]["pinned"]
+    assert new[0] == ("superseded", {})  # the unpinned snapshot of a post that is gone now
     assert new[1][0] == "post"
     assert new[1][1]["id"] == second["id"]
     assert new[1][1]["pinned"]
@@ -139,3 +172,84 @@ def test_concurrent_writers_all_succeed_in_order(
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     pinned = [data["id"] for _, kind, data in log if kind == "post" and data["pinned"]]
     assert pinned  # the pin moved around, and the index kept it to one post at a time
+
+
+def test_a_removal_empties_what_was_shown_inside_the_removed_thing(
+    database: Database, make_blog: Any, make_post: Any
+) -> None:
+    """Notes will live inside posts ("post:12/note:3"): removing the post takes them along."""
+    make_blog("storm")
+    post, other = make_post(body="a"), make_post(body="b")
+    inside, beside = f"post:{post['id']}/note:1", f"post:{other['id']}/note:2"
+    with database.transaction() as session:
+        blog = session.scalar(select(Blog).where(Blog.slug == "storm"))
+        assert blog is not None
+        events.record(session, blog, "note", {"text": "SECRET note"}, entity=inside)
+        events.record(session, blog, "note", {"text": "kept note"}, entity=beside)
+        # An edit of the post itself leaves what is inside it alone...
+        events.record(session, blog, events.POST, {"id": post["id"]}, entity=f"post:{post['id']}")
+    assert "SECRET note" in repr(_log(database, "storm"))
+    with database.transaction() as session:
+        blog = session.scalar(select(Blog).where(Blog.slug == "storm"))
+        assert blog is not None
+        # ...its removal does not; and "post:1" is not a prefix of "post:12".
+        events.record(session, blog, events.REMOVE, {"id": post["id"]}, entity=f"post:{post['id']}")
+    log = _log(database, "storm")
+    assert "SECRET note" not in repr(log)
+    assert "kept note" in repr(log)
+    assert events.supersedes(events.REMOVE, "post:1", "post:1/note:3")
+    assert not events.supersedes(events.POST, "post:1", "post:1/note:3")
+    assert not events.supersedes(events.REMOVE, "post:1", "post:12")
+    assert not events.supersedes(events.REMOVE, "post:1", "")
+
+
+def test_a_draft_blog_logs_nothing_but_its_version_moves(
+    client: TestClient, database: Database, make_blog: Any, editor: Account
+) -> None:
+    blog = make_blog("storm", live=False)
+    post = client.post(
+        "/api/v1/blogs/storm/posts", json={"body": "SECRET early"}, headers=editor.headers
+    ).json()
+    client.delete(f"/api/v1/blogs/storm/posts/{post['id']}", headers=editor.headers)
+    client.patch("/api/v1/blogs/storm", json={"title": "SECRET title"}, headers=editor.headers)
+    drafted = client.get("/api/v1/blogs/storm", headers=editor.headers).json()
+    assert drafted["version"] == blog["version"] + 3
+    assert _log(database, "storm") == []
+    client.patch("/api/v1/blogs/storm", json={"title": "Storm"}, headers=editor.headers)
+    live = client.post("/api/v1/blogs/storm/publish", headers=editor.headers).json()
+    log = _log(database, "storm")
+    assert [(seq, kind) for seq, kind, _ in log] == [(live["version"], "blog")]
+    assert "SECRET" not in repr(log)
+    for after in (0, 1, live["version"] - 1):
+        answer = client.get(f"/api/v1/blogs/storm/changes?after={after}").json()
+        assert answer["reload"] is True, after
+        assert answer["events"] == []
+    assert client.get(f"/api/v1/blogs/storm/changes?after={live['version']}").json() == {
+        "head": live["version"],
+        "reload": False,
+        "events": [],
+    }
+
+
+def test_one_transaction_that_writes_and_deletes_hands_the_hub_only_the_present(
+    database: Database, make_blog: Any
+) -> None:
+    """The demo and the CLI may post and delete in one transaction: the committed events
+    that live delivery receives must match the log, not the moment in between."""
+    make_blog("storm")
+    received: list[list[Event]] = []
+    database.commit_listeners.append(received.append)
+    try:
+        with database.transaction() as session:
+            blog = blogs.get_blog(session, "storm", None)
+            actor = accounts.Actor.of(accounts.get_user(session, "editor"))
+            post = posts.create_post(session, actor, blog, PostCreate(body="SECRET at once"))
+            posts.delete_post(session, actor, post)
+    finally:
+        database.commit_listeners.remove(received.append)
+    [committed] = received
+    assert [(e.kind, e.data) for e in committed] == [
+        ("superseded", {}),
+        ("remove", {"id": post.id}),
+    ]
+    assert "SECRET" not in repr(_log(database, "storm"))

@@ -113,12 +113,26 @@ def prepare_database(url: str) -> str:
     return token
 
 
+def add_admin(url: str) -> str:
+    """An admin account on a prepared database; returns its API token."""
+    database = Database(url)
+    with database.transaction() as session:
+        user = accounts.create_user(
+            session, username="admin", password="correct horse battery", role="admin"
+        )
+        token = accounts.create_token(session, user)
+    database.dispose()
+    return token
+
+
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
 
-    def start(*, workers: int = 1, env: dict[str, str] | None = None) -> Server:
-        url = f"sqlite:///{tmp_path}/live-{len(servers)}.db"
+    def start(
+        *, workers: int = 1, env: dict[str, str] | None = None, url: str | None = None
+    ) -> Server:
+        url = url or f"sqlite:///{tmp_path}/live-{len(servers)}.db"
         token = prepare_database(url)
         port = free_port()
         log = tmp_path / f"server-{len(servers)}.log"
