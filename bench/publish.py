@@ -48,14 +48,18 @@ def prepare(url: str, *, history_posts: int, edits: int) -> str:
         user = accounts.create_user(
             session, username="editor", password="correct horse battery", role="editor"
         )
-        token = accounts.create_token(session, user)
+        token = accounts.create_token(session, user=user)
         actor = accounts.Actor.of(user)
-        blog = blogs.create_blog(session, actor, BlogCreate(slug="storm", title="Storm"))
-        blogs.publish_blog(session, actor, blog)
+        blog = blogs.create_blog(session, actor=actor, data=BlogCreate(slug="storm", title="Storm"))
+        blogs.publish_blog(session, actor=actor, blog=blog)
         for n in range(history_posts):
-            post = posts.create_post(session, actor, blog, PostCreate(body=f"History {n}."))
+            post = posts.create_post(
+                session, actor=actor, blog=blog, data=PostCreate(body=f"History {n}.")
+            )
             for k in range(edits):
-                posts.update_post(session, actor, post, PostUpdate(body=f"History {n}, v{k}."))
+                posts.update_post(
+                    session, actor=actor, post=post, data=PostUpdate(body=f"History {n}, v{k}.")
+                )
     database.dispose()
     return token
 

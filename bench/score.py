@@ -70,8 +70,8 @@ def run_one(n_ratings: int, with_tsv: bool) -> dict[str, object]:
 
 def _tsv_read_seconds(population: object) -> float:
     from liveticker.scoring import tsv
-    from liveticker.scoring.frames import input_from_frames
     from liveticker.scoring.synth import to_frames
+    from liveticker.scoring.tables import input_from_frames
 
     frames = to_frames(population)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as folder:

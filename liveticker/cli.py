@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -23,6 +23,8 @@ from liveticker.domain import accounts, audit, blogs, posts
 from liveticker.domain import demo as demo_content
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import (
+    MAX_AUDIT_ENTRIES,
+    MAX_ROW_ID,
     BlogCreate,
     CloseInput,
     KeyPointsInput,
@@ -32,6 +34,7 @@ from liveticker.domain.inputs import (
 from liveticker.exceptions import LivetickerError
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
+from liveticker.storage.models import Blog
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -208,7 +211,9 @@ def token() -> None:
 def token_create(username: str, label: str) -> None:
     """Create an API token for USERNAME and print it (it is shown only this once)."""
     with _transaction() as session:
-        secret = accounts.create_token(session, accounts.get_user(session, username), label=label)
+        secret = accounts.create_token(
+            session, user=accounts.get_user(session, username), label=label
+        )
     click.echo(secret)
 
 
@@ -232,13 +237,17 @@ def blog_create(
     data = BlogCreate(slug=slug, title=title, standfirst=standfirst, labels=list(labels))
     with _transaction() as session:
         actor = _actor(session, username)
-        made = blogs.create_blog(session, actor, data)
+        made = blogs.create_blog(session, actor=actor, data=data)
         if publish:
-            blogs.publish_blog(session, actor, made)
+            blogs.publish_blog(session, actor=actor, blog=made)
         click.echo(f"{made.status} blog /blogs/{made.slug} (short link /p/{made.short_code})")
 
 
-def _blog_action(name: str, action: Callable[[Session, Actor, Any], Any], doc: str) -> None:
+class BlogAction(Protocol):
+    def __call__(self, session: Session, *, actor: Actor | None, blog: Blog) -> Blog: ...
+
+
+def _blog_action(name: str, action: BlogAction, doc: str) -> None:
     @blog.command(name, help=doc)
     @click.argument("slug")
     @click.option("--as", "username", required=True, help="Editor account to act as.")
@@ -246,7 +255,8 @@ def _blog_action(name: str, action: Callable[[Session, Actor, Any], Any], doc: s
     def command(slug: str, username: str) -> None:
         with _transaction() as session:
             actor = _actor(session, username)
-            changed = action(session, actor, blogs.get_blog(session, slug, actor))
+            target = blogs.get_blog(session, slug=slug, actor=actor)
+            changed = action(session, actor=actor, blog=target)
             click.echo(f"{changed.slug}: {changed.status}")
 
 
@@ -264,7 +274,10 @@ def blog_close(slug: str, message: str | None, username: str) -> None:
     with _transaction() as session:
         actor = _actor(session, username)
         closed = blogs.close_blog(
-            session, actor, blogs.get_blog(session, slug, actor), CloseInput(message=message)
+            session,
+            actor=actor,
+            blog=blogs.get_blog(session, slug=slug, actor=actor),
+            data=CloseInput(message=message),
         )
         click.echo(f"{closed.slug}: {closed.status}")
 
@@ -278,8 +291,10 @@ def blog_key_points(slug: str, items: tuple[str, ...], username: str) -> None:
     """Replace the key points with ITEMS (Markdown, one argument each)."""
     with _transaction() as session:
         actor = _actor(session, username)
-        target = blogs.get_blog(session, slug, actor)
-        blogs.set_key_points(session, actor, target, KeyPointsInput(items=list(items)))
+        target = blogs.get_blog(session, slug=slug, actor=actor)
+        blogs.set_key_points(
+            session, actor=actor, blog=target, data=KeyPointsInput(items=list(items))
+        )
         click.echo(f"{slug}: {len(items)} key points")
 
 
@@ -327,7 +342,9 @@ def post_create(
     data = PostCreate.model_validate(fields)
     with _transaction() as session:
         actor = _actor(session, username)
-        made = posts.create_post(session, actor, blogs.get_blog(session, slug, actor), data)
+        made = posts.create_post(
+            session, actor=actor, blog=blogs.get_blog(session, slug=slug, actor=actor), data=data
+        )
         click.echo(
             f"{made.status} post {made.id}: /blogs/{slug}/posts/{made.id} (/p/{made.short_code})"
         )
@@ -335,7 +352,7 @@ def post_create(
 
 @post.command("purge")
 @click.argument("slug")
-@click.argument("post_id", type=click.IntRange(1, 2**62))
+@click.argument("post_id", type=click.IntRange(1, MAX_ROW_ID))
 @click.option("--reason", required=True, help="Why (a court order, a victim's identity…).")
 @click.option("--as", "username", required=True, help="Admin account to act as.")
 @friendly_errors
@@ -348,8 +365,13 @@ def post_purge(slug: str, post_id: int, reason: str, username: str) -> None:
     data = PurgeInput(reason=reason)
     with _transaction() as session:
         actor = _actor(session, username)
-        target = posts.get_post(session, blogs.get_blog(session, slug, actor), post_id, actor)
-        posts.purge_post(session, actor, target, data)
+        target = posts.get_post(
+            session,
+            blog=blogs.get_blog(session, slug=slug, actor=actor),
+            post_id=post_id,
+            actor=actor,
+        )
+        posts.purge_post(session, actor=actor, post=target, data=data)
     click.echo(f"purged post {post_id} of {slug}")
 
 
@@ -359,13 +381,13 @@ def audit_group() -> None:
 
 
 @audit_group.command("list")
-@click.option("--limit", type=click.IntRange(1, audit.MAX_ENTRIES), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_AUDIT_ENTRIES), default=50, show_default=True)
 @click.option("--as", "username", required=True, help="Admin account to act as.")
 @friendly_errors
 def audit_list(limit: int, username: str) -> None:
     """Show the newest entries: when, who, what, and why."""
     with _transaction() as session:
-        for entry in audit.entries(session, _actor(session, username), limit=limit):
+        for entry in audit.entries(session, actor=_actor(session, username), limit=limit):
             who = entry.user.username if entry.user else "(deleted account)"
             when = entry.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
             click.echo(f"{when}  {who}  {entry.action}  {entry.target}  {entry.reason}")

@@ -14,6 +14,8 @@
 
 Domain functions raise these; the web layer maps each to its status with one handler,
 and the CLI prints the message. Messages are written for the person who sent the request.
+The scoring engine, which imports nothing from the service, keeps its own two-class tree
+in liveticker/scoring/errors.py.
 """
 
 from __future__ import annotations

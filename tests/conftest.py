@@ -152,7 +152,7 @@ def accounts_by_role(database: Database) -> dict[str, Account]:
             user = accounts.create_user(
                 session, username=name, password="correct horse battery", role=role
             )
-            made[name] = Account(name, role, accounts.create_token(session, user))
+            made[name] = Account(name, role, accounts.create_token(session, user=user))
     return made
 
 

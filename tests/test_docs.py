@@ -49,3 +49,35 @@ def test_cache_lifetimes_in_the_docs_are_the_ones_served() -> None:
     documented = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for value in (pages.LIVE_CACHE, pages.CLOSED_CACHE, pages.SHORT_LINK_CACHE, api.CHANGES_CACHE):
         assert f"`{value}`" in documented, value
+
+
+def _architecture_tree() -> set[str]:
+    """The paths named in docs/architecture.md's tree, folders ending in "/"."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("```text\nliveticker/\n", 1)[1].split("```", 1)[0]
+    paths: set[str] = set()
+    parents: list[str] = []
+    for line in block.splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        name = line.split()[0]
+        parents = [*parents[: depth - 1], name]
+        paths.add("".join(parents))
+    return paths
+
+
+def test_architecture_names_every_module() -> None:
+    package = ROOT / "liveticker"
+    modules = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py" and "versions" not in path.parts
+    }
+    folders = {
+        str(path.relative_to(package)) + "/"
+        for path in package.rglob("*")
+        if path.is_dir() and any(path.glob("*.py")) and path.name != "__pycache__"
+    }
+    named = _architecture_tree()
+    assert "domain/events.py" in named  # the tree was read
+    assert sorted(modules - named) == [], "modules missing from docs/architecture.md"
+    assert sorted(named - modules - folders) == [], "docs/architecture.md names no such module"

@@ -67,6 +67,7 @@ def create_user(
     role: Role | str,
     display_name: str = "",
 ) -> User:
+    """A new account; the username is lowercased, the password hashed with argon2id."""
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise ValidationFailed(
@@ -97,6 +98,7 @@ def create_user(
 
 
 def get_user(session: Session, username: str) -> User:
+    """The account with this username; NotFound if there is none."""
     username = username.strip().lower()
     user = (
         session.scalar(select(User).where(User.username == username))
@@ -108,7 +110,8 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(session: Session, *, user: User, password: str) -> None:
+    """Replace the user's password, after checking its length."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
@@ -137,7 +140,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, *, label: str = "") -> str:
+def create_token(session: Session, *, user: User, label: str = "") -> str:
     """Make an API token for the user and return it; only its digest is stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=_digest(token), label=label[:80]))

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from liveticker.domain import permissions
 from liveticker.domain.accounts import Actor
+from liveticker.domain.inputs import MAX_AUDIT_ENTRIES
 from liveticker.storage.models import AuditEntry, Blog, utcnow
-
-MAX_ENTRIES = 500
 
 
 def record(
@@ -28,6 +27,7 @@ def record(
     blog: Blog | None = None,
     now: datetime | None = None,
 ) -> AuditEntry:
+    """Add an entry to the audit log, in the caller's transaction."""
     entry = AuditEntry(
         user_id=actor.user_id,
         action=action,
@@ -40,8 +40,8 @@ def record(
     return entry
 
 
-def entries(session: Session, actor: Actor | None, *, limit: int = 100) -> list[AuditEntry]:
+def entries(session: Session, *, actor: Actor | None, limit: int = 100) -> list[AuditEntry]:
     """The newest entries first; admins only."""
     permissions.require_admin(actor)
-    limit = max(1, min(limit, MAX_ENTRIES))
+    limit = max(1, min(limit, MAX_AUDIT_ENTRIES))
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

@@ -28,9 +28,10 @@ _SLUG = re.compile(SLUG_PATTERN)
 DEFAULT_CLOSING_MESSAGE = "This blog has now been closed. Thank you for following our coverage."
 
 
-def get_blog(session: Session, slug: str, actor: Actor | None) -> Blog:
+def get_blog(session: Session, *, slug: str, actor: Actor | None) -> Blog:
     # A slug that could never exist is answered without a query (and without handing
     # the database bytes such as NUL that PostgreSQL refuses).
+    """The blog behind a slug, if the actor may see it; NotFound otherwise."""
     if len(slug) > 80 or not _SLUG.match(slug):
         raise NotFound(f"no blog {slug[:80]!r}")
     blog = session.scalar(select(Blog).where(Blog.slug == slug))
@@ -40,6 +41,7 @@ def get_blog(session: Session, slug: str, actor: Actor | None) -> Blog:
 
 
 def find_blog_by_code(session: Session, code: str) -> Blog | None:
+    """The blog behind a short link, whatever its status (callers check who may see it)."""
     if not is_wellformed(code):
         return None
     return session.scalar(select(Blog).where(Blog.short_code == code))
@@ -58,7 +60,8 @@ def list_public_blogs(session: Session, *, limit: int = 50) -> list[Blog]:
     )
 
 
-def create_blog(session: Session, actor: Actor | None, data: BlogCreate) -> Blog:
+def create_blog(session: Session, *, actor: Actor | None, data: BlogCreate) -> Blog:
+    """A new draft blog (editors); it logs nothing until it is published."""
     actor = permissions.require_editor(actor)
     if session.scalar(select(Blog.id).where(Blog.slug == data.slug)) is not None:
         raise Conflict(f"a blog with slug {data.slug!r} exists already", field="slug")
@@ -86,7 +89,8 @@ def create_blog(session: Session, actor: Actor | None, data: BlogCreate) -> Blog
     return blog
 
 
-def update_blog(session: Session, actor: Actor | None, blog: Blog, data: BlogUpdate) -> Blog:
+def update_blog(session: Session, *, actor: Actor | None, blog: Blog, data: BlogUpdate) -> Blog:
+    """Change the blog's own fields; readers following it get the change live."""
     actor = permissions.require_editor(actor)
     values = data.changes()
     if "lead_image" in values and data.lead_image is not None:
@@ -96,33 +100,31 @@ def update_blog(session: Session, actor: Actor | None, blog: Blog, data: BlogUpd
     events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, values)
     if changed:
-        events.record(session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG)
+        events.blog_changed(session, blog=blog)
         revisions.record(session, blog=blog, actor=actor, action="edited", changes=changed)
     return blog
 
 
-def set_key_points(session: Session, actor: Actor | None, blog: Blog, data: KeyPointsInput) -> Blog:
+def set_key_points(
+    session: Session, *, actor: Actor | None, blog: Blog, data: KeyPointsInput
+) -> Blog:
     """Replace the key points as a whole; editors keep them current as the story moves."""
     actor = permissions.require_editor(actor)
     events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, {"key_points": list(data.items)})
     if changed:
-        events.record(
-            session,
-            blog,
-            events.KEY_POINTS,
-            events.key_points_snapshot(blog),
-            entity=events.KEY_POINTS,
-        )
+        events.key_points_changed(session, blog=blog)
         revisions.record(session, blog=blog, actor=actor, action="key_points", changes=changed)
     return blog
 
 
 def key_points_html(blog: Blog) -> list[str]:
+    """The key points rendered from Markdown to sanitized HTML."""
     return list(events.key_points_snapshot(blog)["items"])
 
 
-def publish_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
+def publish_blog(session: Session, *, actor: Actor | None, blog: Blog) -> Blog:
+    """Make a draft blog live: it becomes public and starts its event log."""
     actor = permissions.require_editor(actor)
     events.lock_blog(session, blog)
     if blog.status != "draft":
@@ -134,9 +136,7 @@ def publish_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
     blog.status = "live"
     blog.published_at = now
     blog.coverage_start = blog.coverage_start or now
-    events.record(
-        session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG, now=now
-    )
+    events.blog_changed(session, blog=blog, now=now)
     revisions.record(
         session, blog=blog, actor=actor, action="published", changes={"status": ["draft", "live"]}
     )
@@ -144,8 +144,9 @@ def publish_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
 
 
 def close_blog(
-    session: Session, actor: Actor | None, blog: Blog, data: CloseInput | None = None
+    session: Session, *, actor: Actor | None, blog: Blog, data: CloseInput | None = None
 ) -> Blog:
+    """End coverage: the blog stays public with its closing message, and takes no posts."""
     actor = permissions.require_editor(actor)
     events.lock_blog(session, blog)
     if blog.status != "live":
@@ -155,19 +156,18 @@ def close_blog(
     changed = revisions.apply_changes(
         blog, {"status": "closed", "coverage_end": now, "closing_message": message}
     )
-    events.record(
-        session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG, now=now
-    )
+    events.blog_changed(session, blog=blog, now=now)
     revisions.record(session, blog=blog, actor=actor, action="closed", changes=changed)
     return blog
 
 
-def reopen_blog(session: Session, actor: Actor | None, blog: Blog) -> Blog:
+def reopen_blog(session: Session, *, actor: Actor | None, blog: Blog) -> Blog:
+    """Make a closed blog live again."""
     actor = permissions.require_editor(actor)
     events.lock_blog(session, blog)
     if blog.status != "closed":
         raise Conflict("only a closed blog can be reopened")
     changed = revisions.apply_changes(blog, {"status": "live", "coverage_end": None})
-    events.record(session, blog, events.BLOG, events.blog_snapshot(blog), entity=events.BLOG)
+    events.blog_changed(session, blog=blog)
     revisions.record(session, blog=blog, actor=actor, action="reopened", changes=changed)
     return blog

@@ -420,6 +420,7 @@ def needs_demo(session: Session) -> bool:
 
 
 def create_demo(session: Session) -> DemoInfo:
+    """The demo blogs, their posts and the demo logins, on an empty database."""
     started = utcnow()
     editor = create_user(
         session,
@@ -440,7 +441,7 @@ def create_demo(session: Session) -> DemoInfo:
     desk = Actor.of(editor)
     _create_blog(session, desk, CLOSED_BLOG, started)
     live = _create_blog(session, desk, LIVE_BLOG, started)
-    draft = create_post(session, Actor.of(reporter), live, REPORTER_DRAFT)
+    draft = create_post(session, actor=Actor.of(reporter), blog=live, data=REPORTER_DRAFT)
     _backdate(session, started, started - timedelta(minutes=REPORTER_DRAFT_MINUTES_AGO), draft)
     return DemoInfo(
         blog_slug=LIVE_BLOG.blog.slug,
@@ -452,15 +453,17 @@ def create_demo(session: Session) -> DemoInfo:
 
 
 def _create_blog(session: Session, desk: Actor, story: DemoBlog, started: datetime) -> Blog:
-    blog = create_blog(session, desk, story.blog)
+    blog = create_blog(session, actor=desk, data=story.blog)
     if story.key_points:
-        set_key_points(session, desk, blog, KeyPointsInput(items=list(story.key_points)))
-    publish_blog(session, desk, blog)
+        set_key_points(
+            session, actor=desk, blog=blog, data=KeyPointsInput(items=list(story.key_points))
+        )
+    publish_blog(session, actor=desk, blog=blog)
     _backdate(session, started, started - timedelta(minutes=story.minutes_ago), blog)
     for item in story.posts:
         _add_post(session, desk, blog, item, started)
     if story.closed_minutes_ago is not None:
-        close_blog(session, desk, blog, CloseInput(message=story.closing_message))
+        close_blog(session, actor=desk, blog=blog, data=CloseInput(message=story.closing_message))
         _backdate(session, started, started - timedelta(minutes=story.closed_minutes_ago), blog)
     return blog
 
@@ -479,13 +482,13 @@ def _add_post(session: Session, desk: Actor, blog: Blog, item: DemoPost, started
         key_event=item.key_event,
         status="published",
     )
-    post = create_post(session, desk, blog, data)
+    post = create_post(session, actor=desk, blog=blog, data=data)
     _backdate(session, started, when, post, blog)
     if item.correction is not None:
-        update_post(session, desk, post, PostUpdate(body=item.correction))
+        update_post(session, actor=desk, post=post, data=PostUpdate(body=item.correction))
         _backdate(session, started, when + EDIT_DELAY, post, blog)
     if item.delete_reason is not None:
-        delete_post(session, desk, post, DeleteInput(reason=item.delete_reason))
+        delete_post(session, actor=desk, post=post, data=DeleteInput(reason=item.delete_reason))
         _backdate(session, started, when + DELETE_DELAY, post, blog)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from liveticker.domain import times
 from liveticker.domain.markdown import render_markdown
 from liveticker.domain.permissions import PUBLIC_BLOG_STATUSES
 from liveticker.storage.database import PENDING_EVENTS
@@ -31,6 +32,7 @@ SUPERSEDED = "superseded"
 
 
 def post_entity(post_id: int) -> str:
+    """The entity name of a post's events (see `supersedes`)."""
     return f"post:{post_id}"
 
 
@@ -53,10 +55,10 @@ def lock_blog(session: Session, blog: Blog) -> None:
 
 def record(
     session: Session,
+    *,
     blog: Blog,
     kind: str,
     data: dict[str, Any],
-    *,
     entity: str,
     now: datetime | None = None,
 ) -> Event | None:
@@ -115,12 +117,13 @@ def post_snapshot(post: Post) -> dict[str, Any]:
         "key_event": post.key_event,
         "author": {"display_name": post.author.display_name} if post.author else None,
         "blog": {"slug": post.blog.slug},
-        "published_at": _iso(post.published_at),
-        "updated_at": _iso(post.updated_at),
+        "published_at": _precise(post.published_at),
+        "updated_at": _precise(post.updated_at),
     }
 
 
 def blog_snapshot(blog: Blog) -> dict[str, Any]:
+    """The blog's own fields as readers see them, as of this change."""
     return {
         "title": blog.title,
         "standfirst": blog.standfirst,
@@ -128,21 +131,32 @@ def blog_snapshot(blog: Blog) -> dict[str, Any]:
         "lead_image": blog.lead_image,
         "status": blog.status,
         "closing_message": blog.closing_message,
-        "coverage_end": _iso(blog.coverage_end),
+        "coverage_end": _precise(blog.coverage_end),
     }
 
 
 def key_points_snapshot(blog: Blog) -> dict[str, Any]:
+    """The key points as readers see them (rendered HTML), as of this change."""
     return {"items": [render_markdown(item) for item in blog.key_points]}
 
 
-def post_changed(session: Session, post: Post, *, was_visible: bool, now: datetime) -> None:
+def post_changed(session: Session, *, post: Post, was_visible: bool, now: datetime) -> None:
     """Log what readers must see of a change to this post, if anything."""
     entity = post_entity(post.id)
     if post.status == "published":
-        record(session, post.blog, POST, post_snapshot(post), entity=entity, now=now)
+        record(session, blog=post.blog, kind=POST, data=post_snapshot(post), entity=entity, now=now)
     elif was_visible:
-        record(session, post.blog, REMOVE, {"id": post.id}, entity=entity, now=now)
+        record(session, blog=post.blog, kind=REMOVE, data={"id": post.id}, entity=entity, now=now)
+
+
+def blog_changed(session: Session, *, blog: Blog, now: datetime | None = None) -> None:
+    """Log the blog's own fields (title, standfirst, status…) as readers now see them."""
+    record(session, blog=blog, kind=BLOG, data=blog_snapshot(blog), entity=BLOG, now=now)
+
+
+def key_points_changed(session: Session, *, blog: Blog) -> None:
+    """Log the key points as readers now see them."""
+    record(session, blog=blog, kind=KEY_POINTS, data=key_points_snapshot(blog), entity=KEY_POINTS)
 
 
 def must_reload(*, after: int, head: int, replay_limit: int) -> bool:
@@ -182,7 +196,7 @@ def replay(
     )
 
 
-def after(session: Session, blog_id: int, seq: int, *, limit: int) -> list[Event]:
+def after(session: Session, *, blog_id: int, seq: int, limit: int) -> list[Event]:
     """The blog's events after `seq`, oldest first, at most `limit`, superseded ones too
     (live delivery moves through every id in order)."""
     return list(
@@ -195,5 +209,5 @@ def after(session: Session, blog_id: int, seq: int, *, limit: int) -> list[Event
     )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+def _precise(value: datetime | None) -> str | None:
+    return times.iso(value, precise=True) if value else None

@@ -29,6 +29,16 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _ABSOLUTE_URL = re.compile(r"^https?://[^/\\?#@]+(?:[/?#][^\\]*)?$", re.IGNORECASE)
 HANDLE_PATTERN = r"^@?[A-Za-z0-9_.]{1,50}$"
 
+# Limits of what clients send as query parameters and command options; the limits of
+# request bodies are on the models below.
+MAX_REASON = 500  # characters of a deletion's or a purge's reason
+MAX_PAGE = 100  # posts in one page of a listing
+MAX_CHANGES = 100  # events in one polling answer
+MAX_AUDIT_ENTRIES = 500  # entries in one answer of the audit log
+MAX_CURSOR = 64  # characters of a paging cursor
+MAX_EVENT_ID = 2**53  # event ids, as JSON numbers stay exact
+MAX_ROW_ID = 2**62  # post ids, within every database's integer
+
 
 def _clean_text(value: str) -> str:
     if _CONTROL.search(value):
@@ -176,13 +186,13 @@ class PostUpdate(Patch):
 
 
 class DeleteInput(Strict):
-    reason: Annotated[Text, Field(max_length=500)] = ""
+    reason: Annotated[Text, Field(max_length=MAX_REASON)] = ""
 
 
 class PurgeInput(Strict):
     """A legal takedown: the reason is the one thing that remains, so it is required."""
 
-    reason: Annotated[Line, Field(max_length=500), AfterValidator(_nonempty)]
+    reason: Annotated[Line, Field(max_length=MAX_REASON), AfterValidator(_nonempty)]
 
 
 class LoginInput(Strict):

@@ -14,12 +14,14 @@ PUBLIC_BLOG_STATUSES = ("live", "closed")
 
 
 def require_staff(actor: Actor | None) -> Actor:
+    """The actor, if signed in at all; Unauthorized otherwise."""
     if actor is None:
         raise Unauthorized("this needs an API token: send Authorization: Bearer <token>")
     return actor
 
 
 def require_editor(actor: Actor | None) -> Actor:
+    """The actor, if an editor or admin; Forbidden otherwise."""
     actor = require_staff(actor)
     if not actor.is_editor:
         raise Forbidden("only editors and admins may do this")
@@ -27,6 +29,7 @@ def require_editor(actor: Actor | None) -> Actor:
 
 
 def require_admin(actor: Actor | None) -> Actor:
+    """The actor, if an admin; Forbidden otherwise."""
     actor = require_staff(actor)
     if not actor.is_admin:
         raise Forbidden("only admins may do this")
@@ -34,10 +37,13 @@ def require_admin(actor: Actor | None) -> Actor:
 
 
 def can_see_blog(actor: Actor | None, blog: Blog) -> bool:
+    """Staff see every blog; readers only live and closed ones."""
     return actor is not None or blog.status in PUBLIC_BLOG_STATUSES
 
 
 def can_see_post(actor: Actor | None, post: Post) -> bool:
+    """Readers: published posts of public blogs; editors: all; contributors: published
+    posts and their own drafts."""
     if actor is None:
         return post.status == "published" and post.blog.status in PUBLIC_BLOG_STATUSES
     if actor.is_editor:

@@ -18,7 +18,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from liveticker.domain import audit, events, permissions, revisions
 from liveticker.domain.accounts import Actor
-from liveticker.domain.inputs import DeleteInput, PostCreate, PostUpdate, PurgeInput
+from liveticker.domain.inputs import (
+    MAX_CURSOR,
+    MAX_PAGE,
+    MAX_ROW_ID,
+    DeleteInput,
+    PostCreate,
+    PostUpdate,
+    PurgeInput,
+)
 from liveticker.domain.markdown import render_markdown
 from liveticker.domain.shortcodes import is_wellformed, unused_code
 from liveticker.exceptions import (
@@ -31,7 +39,6 @@ from liveticker.exceptions import (
 )
 from liveticker.storage.models import Blog, Post, utcnow
 
-MAX_PAGE = 100
 PURGED = "purged"
 GONE_MESSAGE = "this post has been removed"
 
@@ -64,12 +71,14 @@ def _cursor(when: datetime, post_id: int) -> str:
 
 
 def encode_cursor(post: Post) -> str:
+    """The opaque paging cursor that continues after this post."""
     assert post.published_at is not None
     return _cursor(post.published_at, post.id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    if not cursor or len(cursor) > 64:
+    """A cursor's (published time, post id); InvalidCursor for anything we did not issue."""
+    if not cursor or len(cursor) > MAX_CURSOR:
         raise InvalidCursor("the cursor is not one this server gave out")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
@@ -78,7 +87,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         when = _EPOCH + micros * _MICROSECOND
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError):
         raise InvalidCursor("the cursor is not one this server gave out") from None
-    if post_id <= 0 or post_id > 2**62:
+    if post_id <= 0 or post_id > MAX_ROW_ID:
         raise InvalidCursor("the cursor is not one this server gave out")
     return when, post_id
 
@@ -94,8 +103,9 @@ def _published(blog: Blog) -> ColumnElement[bool]:
     return and_(Post.blog_id == blog.id, Post.status == "published")
 
 
-def get_post(session: Session, blog: Blog, post_id: int, actor: Actor | None) -> Post:
-    post = session.get(Post, post_id) if 0 < post_id < 2**62 else None
+def get_post(session: Session, *, blog: Blog, post_id: int, actor: Actor | None) -> Post:
+    """The post, if it is in this blog and the actor may see it; Gone once purged."""
+    post = session.get(Post, post_id) if 0 < post_id < MAX_ROW_ID else None
     if post is None or post.blog_id != blog.id:
         raise NotFound(f"no post {post_id} in blog {blog.slug!r}")
     if post.status == PURGED and not (actor is not None and actor.is_editor):
@@ -117,9 +127,9 @@ def find_post_by_code(session: Session, code: str) -> Post | None:
 
 def list_posts(
     session: Session,
+    *,
     blog: Blog,
     actor: Actor | None,
-    *,
     before: str | None = None,
     limit: int = 20,
     status: str = "published",
@@ -158,7 +168,7 @@ def list_posts(
 
 
 def stream_page(
-    session: Session, blog: Blog, *, before: str | None = None, limit: int = 20
+    session: Session, *, blog: Blog, before: str | None = None, limit: int = 20
 ) -> StreamPage:
     """The reader's view: the pinned post on the first page, then the others newest first."""
     pinned = session.scalar(select(Post).where(_published(blog), Post.pinned.is_(True)))
@@ -214,7 +224,7 @@ def _unpin_others(
             changes={"pinned": [True, False]},
             now=now,
         )
-        events.post_changed(session, other, was_visible=True, now=now)
+        events.post_changed(session, post=other, was_visible=True, now=now)
     # The one-pinned-post index is checked per statement: the unpin must reach the
     # database before the new pin does.
     session.flush()
@@ -232,7 +242,8 @@ def _rich_values(data: PostCreate | PostUpdate, fields: set[str]) -> dict[str, A
     return values
 
 
-def create_post(session: Session, actor: Actor | None, blog: Blog, data: PostCreate) -> Post:
+def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: PostCreate) -> Post:
+    """Write a post: editors publish at once unless they ask for a draft; contributors draft."""
     actor = permissions.require_staff(actor)
     status = data.status or ("published" if actor.is_editor else "draft")
     if not actor.is_editor:
@@ -271,11 +282,12 @@ def create_post(session: Session, actor: Actor | None, blog: Blog, data: PostCre
         changes=data.model_dump(mode="json", exclude_none=True) | {"status": status},
         now=now,
     )
-    events.post_changed(session, post, was_visible=False, now=now)
+    events.post_changed(session, post=post, was_visible=False, now=now)
     return post
 
 
-def update_post(session: Session, actor: Actor | None, post: Post, data: PostUpdate) -> Post:
+def update_post(session: Session, *, actor: Actor | None, post: Post, data: PostUpdate) -> Post:
+    """Edit, publish, unpublish, pin or unpin a post; readers get the change live."""
     actor = permissions.require_post_editable(actor, post)
     if post.status in ("deleted", PURGED):
         raise Conflict(f"a {post.status} post cannot be edited")
@@ -314,12 +326,12 @@ def update_post(session: Session, actor: Actor | None, post: Post, data: PostUpd
     revisions.record(
         session, blog=blog, post=post, actor=actor, action=action, changes=changed, now=now
     )
-    events.post_changed(session, post, was_visible=was_visible, now=now)
+    events.post_changed(session, post=post, was_visible=was_visible, now=now)
     return post
 
 
 def delete_post(
-    session: Session, actor: Actor | None, post: Post, data: DeleteInput | None = None
+    session: Session, *, actor: Actor | None, post: Post, data: DeleteInput | None = None
 ) -> Post:
     """Soft delete: the post leaves every public view but stays in the history."""
     actor = permissions.require_editor(actor)
@@ -341,11 +353,11 @@ def delete_post(
     revisions.record(
         session, blog=post.blog, post=post, actor=actor, action="deleted", changes=changed, now=now
     )
-    events.post_changed(session, post, was_visible=was_visible, now=now)
+    events.post_changed(session, post=post, was_visible=was_visible, now=now)
     return post
 
 
-def purge_post(session: Session, actor: Actor | None, post: Post, data: PurgeInput) -> Post:
+def purge_post(session: Session, *, actor: Actor | None, post: Post, data: PurgeInput) -> Post:
     """Legal takedown: erase the post's content and its history's, for good.
 
     What remains: the post's id and short code (which now answer 410 Gone), who did each
@@ -388,11 +400,12 @@ def purge_post(session: Session, actor: Actor | None, post: Post, data: PurgeInp
         blog=post.blog,
         now=now,
     )
-    events.post_changed(session, post, was_visible=was_visible, now=now)
+    events.post_changed(session, post=post, was_visible=was_visible, now=now)
     return post
 
 
-def post_revisions(session: Session, actor: Actor | None, post: Post) -> list[Any]:
+def post_revisions(session: Session, *, actor: Actor | None, post: Post) -> list[Any]:
+    """The post's history, for editors and for the contributor who wrote it."""
     actor = permissions.require_staff(actor)
     if not actor.is_editor and post.author_id != actor.user_id:
         raise Forbidden("contributors may only read the history of their own posts")
@@ -400,6 +413,7 @@ def post_revisions(session: Session, actor: Actor | None, post: Post) -> list[An
 
 
 def published_count(session: Session, blog: Blog) -> int:
+    """How many of the blog's posts readers can see."""
     return session.scalar(select(func.count()).select_from(Post).where(_published(blog))) or 0
 
 

@@ -39,6 +39,7 @@ def record(
     post: Post | None = None,
     now: datetime | None = None,
 ) -> Revision:
+    """Add a revision (who, when, which action, what changed), in the caller's transaction."""
     revision = Revision(
         blog_id=blog.id,
         post_id=post.id if post is not None else None,
@@ -62,6 +63,7 @@ def erase_post_history(session: Session, post: Post) -> None:
 
 
 def post_history(session: Session, post: Post) -> list[Revision]:
+    """The post's revisions, oldest first."""
     return list(
         session.scalars(select(Revision).where(Revision.post_id == post.id).order_by(Revision.id))
     )

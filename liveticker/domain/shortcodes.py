@@ -19,10 +19,12 @@ LENGTH = 7
 
 
 def new_code() -> str:
+    """A random short code, unguessable, in the short-link alphabet."""
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
 def is_wellformed(code: str) -> bool:
+    """Could this be a code we issued? (Checked before any query.)"""
     return 5 <= len(code) <= 8 and all(ch in ALPHABET for ch in code)
 
 

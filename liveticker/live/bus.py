@@ -16,8 +16,8 @@ import time
 import redis
 import redis.asyncio as aioredis
 
-from liveticker.live.frames import Message, decode_batch, encode_batch
 from liveticker.live.hub import Hub
+from liveticker.live.wire import Message, decode_batch, encode_batch
 
 log = logging.getLogger("liveticker.live")
 

@@ -28,10 +28,10 @@ from sqlalchemy import select
 
 from liveticker.domain import events as event_log
 from liveticker.domain.permissions import PUBLIC_BLOG_STATUSES
-from liveticker.live.frames import (
+from liveticker.live.wire import (
     HEARTBEAT,
+    Fragments,
     Message,
-    PostRenderer,
     chunk,
     sse_frame,
 )
@@ -115,6 +115,12 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveFigures:
+    readers: int
+    blogs: int  # blogs with at least one reader here
+
+
+@dataclass(frozen=True, slots=True)
 class BlogInfo:
     id: int
     public: bool
@@ -126,14 +132,14 @@ class Hub:
         self,
         *,
         database: Database,
-        render_post: PostRenderer,
+        fragments: Fragments,
         max_buffer: int = 256 * 1024,
         replay_limit: int = 1000,
         heartbeat_seconds: float = 15.0,
         sync_seconds: float = 2.0,
     ) -> None:
         self.database = database
-        self.render_post = render_post
+        self.fragments = fragments
         self.max_buffer = max_buffer
         self.replay_limit = replay_limit
         self.heartbeat_seconds = heartbeat_seconds
@@ -195,9 +201,12 @@ class Hub:
             for reader in list(channel.readers):
                 reader.close()
 
-    @property
-    def reader_count(self) -> int:
-        return sum(len(channel.readers) for channel in self.channels.values())
+    def figures(self) -> LiveFigures:
+        """This process's live readers and the blogs they follow, for status and dashboards."""
+        followed = [channel for channel in self.channels.values() if channel.readers]
+        return LiveFigures(
+            readers=sum(len(channel.readers) for channel in followed), blogs=len(followed)
+        )
 
     async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
         while True:
@@ -250,7 +259,7 @@ class Hub:
             channel.head = message.seq
             return
         started = time.perf_counter()
-        frame = sse_frame(message, self.render_post)
+        frame = sse_frame(message, self.fragments)
         chunked = chunk(frame)
         encoded = time.perf_counter()
         channel.forget_superseded(message)
@@ -323,7 +332,7 @@ class Hub:
 
     def _load_after(self, blog_id: int, seq: int) -> list[Message]:
         with self.database.transaction(write=False) as session:
-            rows = event_log.after(session, blog_id, seq, limit=FILL_BATCH)
+            rows = event_log.after(session, blog_id=blog_id, seq=seq, limit=FILL_BATCH)
             return [Message.of(row) for row in rows]
 
     def load_replay(self, blog_id: int, after: int, upto: int) -> list[Message] | None:
@@ -423,4 +432,4 @@ class Hub:
                 reader.push(-1, HEARTBEAT, beat)
 
 
-__all__ = ["BlogInfo", "Channel", "Hub", "Reader"]
+__all__ = ["BlogInfo", "Channel", "Hub", "LiveFigures", "Reader"]

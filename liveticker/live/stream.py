@@ -21,8 +21,8 @@ from starlette.types import Receive, Scope, Send
 
 from liveticker.asgi import send_whole
 from liveticker.domain import events as event_log
-from liveticker.live.frames import LAST_CHUNK, OPENING, RELOAD, chunk, sse_frame
 from liveticker.live.hub import Channel, Hub
+from liveticker.live.wire import LAST_CHUNK, OPENING, RELOAD, chunk, sse_frame
 
 PATH = re.compile(r"^/blogs/([a-z0-9]+(?:-[a-z0-9]+)*)/events$")
 QUEUE_FRAMES = 64  # the fallback path's bound, in frames
@@ -239,7 +239,7 @@ async def _replay(hub: Hub, channel: Channel, after: int) -> list[tuple[int, byt
     messages = await asyncio.to_thread(hub.load_replay, channel.blog_id, after, head)
     if messages is None:
         return None
-    return [(message.seq, sse_frame(message, hub.render_post)) for message in messages]
+    return [(message.seq, sse_frame(message, hub.fragments)) for message in messages]
 
 
 async def _drain_queue(reader: QueueReader, receive: Receive, send: Send) -> None:

@@ -7,10 +7,10 @@ self-contained (no web, storage or domain imports); see docs/notes-scoring.md.
 from liveticker.scoring.data import Notes, Ratings, ScoringInput, Status
 from liveticker.scoring.errors import ScoringError, ScoringInputError
 from liveticker.scoring.factorization import Factors, Penalties, RatingMatrix, fit, objective
-from liveticker.scoring.frames import input_from_frames
 from liveticker.scoring.pipeline import score, score_frames
 from liveticker.scoring.report import ScoringResult
 from liveticker.scoring.synth import PopulationSpec, generate
+from liveticker.scoring.tables import input_from_frames
 
 __all__ = [
     "Factors",

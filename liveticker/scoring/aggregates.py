@@ -82,6 +82,8 @@ def tag_counts(
 
 @dataclass(frozen=True, kw_only=True)
 class IncorrectVotes:
+    """Per note: "incorrect" tags and voters near the note's factor, and the weighted score."""
+
     tags: FloatArray
     voters: FloatArray
     weighted: FloatArray

@@ -23,6 +23,8 @@ from liveticker.scoring.factorization import (
 
 @dataclass(frozen=True, kw_only=True)
 class Bounds:
+    """Per note: the range of intercept and factor over the plain and pseudo-rater refits."""
+
     intercept_min: FloatArray
     intercept_max: FloatArray
     factor_min: FloatArray

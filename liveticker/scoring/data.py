@@ -71,6 +71,7 @@ def status_codes(values: pd.Series) -> npt.NDArray[np.int8]:
 
 
 def status_names(codes: npt.NDArray[np.int8]) -> npt.NDArray[np.object_]:
+    """Map int8 codes back to X's status strings, "" for NO_STATUS."""
     table = np.array([*STATUS_NAMES, ""], dtype=object)
     names: npt.NDArray[np.object_] = table[np.where(codes < 0, len(STATUS_NAMES), codes)]
     return names
@@ -105,6 +106,7 @@ class Ratings:
         return len(self.note)
 
     def subset(self, keep: BoolArray | Int64Array) -> Ratings:
+        """The ratings picked by a boolean mask or an array of row positions."""
         return Ratings(
             note=self.note[keep],
             rater=self.rater[keep],
@@ -125,6 +127,7 @@ class History:
 
     @staticmethod
     def empty(n_notes: int) -> History:
+        """No previous run: no status and no timestamps for any note."""
         return History(
             current_status=np.full(n_notes, NO_STATUS, dtype=np.int8),
             most_recent_non_nmr_millis=np.full(n_notes, np.nan),
@@ -168,6 +171,7 @@ def pack_tags(frame: pd.DataFrame, columns: tuple[str, ...]) -> npt.NDArray[np.u
 
 
 def unpack_tags(mask: npt.NDArray[np.uint16], columns: tuple[str, ...]) -> dict[str, Any]:
+    """The inverse of pack_tags: one int8 0/1 array per tag column."""
     return {
         name: ((mask >> np.uint16(bit)) & 1).astype(np.int8) for bit, name in enumerate(columns)
     }

@@ -3,7 +3,8 @@
     ScoringError
     └── ScoringInputError   malformed input file: file, line, column and what is wrong
 
-The CLI prints them without a traceback; the lead may fold them into liveticker.exceptions.
+The CLI prints them without a traceback. They stay apart from liveticker.exceptions
+because the engine imports nothing from the service.
 """
 
 from __future__ import annotations

@@ -256,6 +256,7 @@ def note_statistics(
     rater_intercept: FloatArray,
     rater_factor: FloatArray,
 ) -> NoteStatistics:
+    """Sum the given ratings per note into the statistics a frozen-rater refit needs."""
     f = rater_factor[rater]
     y = value - mu - rater_intercept[rater]
     return NoteStatistics(

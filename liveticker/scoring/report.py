@@ -15,9 +15,9 @@ import pandas as pd
 from liveticker.scoring import constants as k
 from liveticker.scoring.confidence import Bounds
 from liveticker.scoring.data import BoolArray, FloatArray, ScoringInput, Status, status_names
-from liveticker.scoring.frames import HISTORY_COLUMNS, history_by_note
 from liveticker.scoring.helpfulness import Helpfulness
 from liveticker.scoring.rules import HELD, Decision
+from liveticker.scoring.tables import HISTORY_COLUMNS, history_by_note
 
 NMR = int(Status.NEEDS_MORE_RATINGS)
 CRNH = int(Status.CURRENTLY_RATED_NOT_HELPFUL)
@@ -35,6 +35,7 @@ class ScoringResult:
     summary: dict[str, int]
 
     def status_counts(self) -> dict[str, int]:
+        """Notes per final status name, every status listed (0 when none)."""
         counts = self.notes["finalRatingStatus"].value_counts()
         return {name: int(counts.get(name, 0)) for name in (s.name for s in Status)}
 
@@ -67,6 +68,7 @@ def build_result(
     timings: dict[str, float],
     summary: dict[str, int],
 ) -> ScoringResult:
+    """Assemble the per-note, per-rater and status history frames from the run's arrays."""
     notes = data.notes
     core_names = status_names(_shown(core.status))
     final_names = status_names(final.status)

@@ -21,6 +21,8 @@ HELD = 3
 
 
 class Rule(IntEnum):
+    """A status rule; its value is its code in Decision.decided_by and its bit in `active`."""
+
     INITIAL_NMR = 0
     GENERAL_CRH = 1
     GENERAL_CRNH = 2
@@ -98,6 +100,7 @@ class Decision:
 
     @staticmethod
     def start(n_notes: int) -> Decision:
+        """Every note Needs More Ratings, decided by InitialNMR."""
         decision = Decision(
             status=np.full(n_notes, NMR, dtype=np.int8),
             decided_by=np.full(n_notes, Rule.INITIAL_NMR, dtype=np.int8),
@@ -109,11 +112,13 @@ class Decision:
         return Decision(self.status.copy(), self.decided_by.copy(), self.active.copy())
 
     def apply(self, rule: Rule, mask: BoolArray, status: int) -> None:
+        """Set `status` on the notes in `mask`, recording `rule` as deciding and as hit."""
         self.status[mask] = status
         self.decided_by[mask] = rule
         self.active[mask] |= np.uint32(1 << rule)
 
     def rule_lists(self) -> list[str]:
+        """Per note, the names of every rule that hit it, comma-separated."""
         names = []
         for mask in self.active.tolist():
             names.append(",".join(RULE_NAMES[r] for r in Rule if mask & (1 << r)))

@@ -55,15 +55,19 @@ class PopulationSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class Population:
+    """A generated input with its ground truth: what each note and rater really is."""
+
     data: ScoringInput
     note_kind: npt.NDArray[np.object_]
     rater_kind: npt.NDArray[np.object_]
     rater_camp: npt.NDArray[np.int8]  # +1 camp A, -1 camp B, 0 random
 
     def truth_notes(self) -> pd.DataFrame:
+        """noteId and true kind per note (truth_notes.tsv)."""
         return pd.DataFrame({"noteId": self.data.notes.note_id, "kind": self.note_kind})
 
     def truth_raters(self) -> pd.DataFrame:
+        """participantId, true kind and camp per participant (truth_raters.tsv)."""
         return pd.DataFrame(
             {
                 "participantId": self.data.participants,
@@ -81,6 +85,7 @@ def participant_ids(count: int, seed: int) -> npt.NDArray[np.object_]:
 
 
 def generate(spec: PopulationSpec) -> Population:
+    """Draw a synthetic population as `spec` describes; the same spec gives the same data."""
     rng = np.random.default_rng(spec.seed)
     n_raters = spec.n_raters or max(spec.n_ratings // 20, 50)
     n_notes = spec.n_notes or max(spec.n_ratings // 50, 20)
@@ -230,7 +235,7 @@ def _not_helpful_tags(
 
 def to_frames(population: Population) -> dict[str, pd.DataFrame]:
     """The population as X's notes, ratings and userEnrollment frames plus its ground truth."""
-    from liveticker.scoring.frames import ENROLLMENT_COLUMNS, NOTES_COLUMNS, RATINGS_COLUMNS
+    from liveticker.scoring.tables import ENROLLMENT_COLUMNS, NOTES_COLUMNS, RATINGS_COLUMNS
 
     data = population.data
     notes, ratings = data.notes, data.ratings

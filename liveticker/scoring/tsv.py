@@ -17,7 +17,7 @@ import pandas as pd
 from liveticker.scoring import constants as k
 from liveticker.scoring.data import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from liveticker.scoring.errors import ScoringInputError
-from liveticker.scoring.frames import (
+from liveticker.scoring.tables import (
     ENROLLMENT_COLUMNS,
     HISTORY_COLUMNS,
     NOTES_COLUMNS,
@@ -28,6 +28,7 @@ _INTEGER = re.compile(r"^-?\d+(\.0+)?$")
 
 
 def read_notes(path: Path) -> pd.DataFrame:
+    """X's notes file, with exact columns, integer ids and times, known classifications."""
     needed = ("noteId", "noteAuthorParticipantId", "createdAtMillis", "tweetId", "classification")
     frame = _read(path, NOTES_COLUMNS, needed)
     _check_integers(path, frame, NOTES_COLUMNS, ("noteId", "createdAtMillis"))
@@ -58,12 +59,14 @@ def read_ratings(path: Path) -> pd.DataFrame:
 
 
 def read_status_history(path: Path) -> pd.DataFrame:
+    """X's noteStatusHistory file, every column kept, integer note ids."""
     frame = _read(path, HISTORY_COLUMNS, HISTORY_COLUMNS)
     _check_integers(path, frame, HISTORY_COLUMNS, ("noteId",))
     return frame
 
 
 def read_enrollment(path: Path) -> pd.DataFrame:
+    """X's userEnrollment file; only participantId and modelingGroup are kept."""
     return _read(path, ENROLLMENT_COLUMNS, ("participantId", "modelingGroup"))
 
 

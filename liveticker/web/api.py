@@ -11,6 +11,12 @@ from fastapi.responses import JSONResponse
 from liveticker import __version__
 from liveticker.domain import accounts, audit, blogs, events, posts
 from liveticker.domain.inputs import (
+    MAX_AUDIT_ENTRIES,
+    MAX_CHANGES,
+    MAX_CURSOR,
+    MAX_EVENT_ID,
+    MAX_PAGE,
+    MAX_REASON,
     BlogCreate,
     BlogUpdate,
     CloseInput,
@@ -21,9 +27,9 @@ from liveticker.domain.inputs import (
     PostUpdate,
     PurgeInput,
 )
-from liveticker.live.frames import Message, client_payload
+from liveticker.live.wire import Message, client_payload
 from liveticker.web.caching import not_modified
-from liveticker.web.deps import AppSettings, DbSession, MaybeActor, Writer
+from liveticker.web.deps import AppServices, DbSession, MaybeActor, Writer
 from liveticker.web.schemas import (
     AuditEntryOut,
     BlogOut,
@@ -51,42 +57,43 @@ ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 PostId = Annotated[int, "the post's numeric id"]
-MAX_CHANGES = 100
 # Short enough that polling readers see a post within seconds, long enough that a CDN
 # answers a crowd of them from one entry.
 CHANGES_CACHE = "public, max-age=2, stale-while-revalidate=8"
 
 
 @router.post("/tokens", status_code=201, response_model=TokenOut, responses=ERRORS, tags=["auth"])
-def login(request: Request, session: DbSession, data: LoginInput) -> TokenOut:
+def login(
+    request: Request, session: DbSession, services: AppServices, data: LoginInput
+) -> TokenOut:
     """Exchange a username and password for a new API token (shown once)."""
     client = request.client.host if request.client else "unknown"
-    request.app.state.login_limiter.hit(f"login:{client}")
+    services.login_limiter.hit(f"login:{client}")
     user = accounts.check_password(session, username=data.username, password=data.password)
-    token = accounts.create_token(session, user, label=data.label or "login")
+    token = accounts.create_token(session, user=user, label=data.label or "login")
     return TokenOut(token=token, username=user.username, role=user.role)
 
 
 @router.post("/blogs", status_code=201, response_model=BlogOut, responses=ERRORS, tags=["blogs"])
 def create_blog(session: DbSession, actor: Writer, data: BlogCreate) -> BlogOut:
-    return BlogOut.of(blogs.create_blog(session, actor, data))
+    return BlogOut.of(blogs.create_blog(session, actor=actor, data=data))
 
 
 @router.get("/blogs/{slug}", response_model=BlogOut, responses=ERRORS, tags=["blogs"])
 def get_blog(session: DbSession, actor: MaybeActor, slug: str) -> BlogOut:
-    return BlogOut.of(blogs.get_blog(session, slug, actor))
+    return BlogOut.of(blogs.get_blog(session, slug=slug, actor=actor))
 
 
 @router.patch("/blogs/{slug}", response_model=BlogOut, responses=ERRORS, tags=["blogs"])
 def update_blog(session: DbSession, actor: Writer, slug: str, data: BlogUpdate) -> BlogOut:
-    blog = blogs.get_blog(session, slug, actor)
-    return BlogOut.of(blogs.update_blog(session, actor, blog, data))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return BlogOut.of(blogs.update_blog(session, actor=actor, blog=blog, data=data))
 
 
 @router.post("/blogs/{slug}/publish", response_model=BlogOut, responses=ERRORS, tags=["blogs"])
 def publish_blog(session: DbSession, actor: Writer, slug: str) -> BlogOut:
-    blog = blogs.get_blog(session, slug, actor)
-    return BlogOut.of(blogs.publish_blog(session, actor, blog))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return BlogOut.of(blogs.publish_blog(session, actor=actor, blog=blog))
 
 
 @router.post("/blogs/{slug}/close", response_model=BlogOut, responses=ERRORS, tags=["blogs"])
@@ -96,28 +103,28 @@ def close_blog(
     slug: str,
     data: Annotated[CloseInput | None, Body()] = None,
 ) -> BlogOut:
-    blog = blogs.get_blog(session, slug, actor)
-    return BlogOut.of(blogs.close_blog(session, actor, blog, data))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return BlogOut.of(blogs.close_blog(session, actor=actor, blog=blog, data=data))
 
 
 @router.post("/blogs/{slug}/reopen", response_model=BlogOut, responses=ERRORS, tags=["blogs"])
 def reopen_blog(session: DbSession, actor: Writer, slug: str) -> BlogOut:
-    blog = blogs.get_blog(session, slug, actor)
-    return BlogOut.of(blogs.reopen_blog(session, actor, blog))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return BlogOut.of(blogs.reopen_blog(session, actor=actor, blog=blog))
 
 
 @router.put("/blogs/{slug}/key-points", response_model=BlogOut, responses=ERRORS, tags=["blogs"])
 def set_key_points(session: DbSession, actor: Writer, slug: str, data: KeyPointsInput) -> BlogOut:
-    blog = blogs.get_blog(session, slug, actor)
-    return BlogOut.of(blogs.set_key_points(session, actor, blog, data))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return BlogOut.of(blogs.set_key_points(session, actor=actor, blog=blog, data=data))
 
 
 @router.post(
     "/blogs/{slug}/posts", status_code=201, response_model=PostOut, responses=ERRORS, tags=["posts"]
 )
 def create_post(session: DbSession, actor: Writer, slug: str, data: PostCreate) -> PostOut:
-    blog = blogs.get_blog(session, slug, actor)
-    return PostOut.of(posts.create_post(session, actor, blog, data))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return PostOut.of(posts.create_post(session, actor=actor, blog=blog, data=data))
 
 
 @router.get("/blogs/{slug}/posts", response_model=PostPage, responses=ERRORS, tags=["posts"])
@@ -125,13 +132,15 @@ def list_posts(
     session: DbSession,
     actor: MaybeActor,
     slug: str,
-    before: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=posts.MAX_PAGE)] = 20,
+    before: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     status: Annotated[str, Query(pattern="^(published|draft)$")] = "published",
 ) -> PostPage:
     """Posts newest first; pass `next_cursor` back as `before` for the next page."""
-    blog = blogs.get_blog(session, slug, actor)
-    page = posts.list_posts(session, blog, actor, before=before, limit=limit, status=status)
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    page = posts.list_posts(
+        session, blog=blog, actor=actor, before=before, limit=limit, status=status
+    )
     return PostPage(posts=[PostOut.of(p) for p in page.posts], next_cursor=page.next_cursor)
 
 
@@ -139,8 +148,8 @@ def list_posts(
     "/blogs/{slug}/posts/{post_id}", response_model=PostOut, responses=ERRORS, tags=["posts"]
 )
 def get_post(session: DbSession, actor: MaybeActor, slug: str, post_id: PostId) -> PostOut:
-    blog = blogs.get_blog(session, slug, actor)
-    return PostOut.of(posts.get_post(session, blog, post_id, actor))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return PostOut.of(posts.get_post(session, blog=blog, post_id=post_id, actor=actor))
 
 
 @router.patch(
@@ -149,9 +158,9 @@ def get_post(session: DbSession, actor: MaybeActor, slug: str, post_id: PostId) 
 def update_post(
     session: DbSession, actor: Writer, slug: str, post_id: PostId, data: PostUpdate
 ) -> PostOut:
-    blog = blogs.get_blog(session, slug, actor)
-    post = posts.get_post(session, blog, post_id, actor)
-    return PostOut.of(posts.update_post(session, actor, post, data))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    return PostOut.of(posts.update_post(session, actor=actor, post=post, data=data))
 
 
 @router.delete(
@@ -162,15 +171,15 @@ def delete_post(
     actor: Writer,
     slug: str,
     post_id: PostId,
-    reason: Annotated[str | None, Query(max_length=500)] = None,
+    reason: Annotated[str | None, Query(max_length=MAX_REASON)] = None,
     data: Annotated[DeleteInput | None, Body()] = None,
 ) -> PostOut:
     """Soft delete; the reason comes as `?reason=` or `{"reason": ...}`."""
-    blog = blogs.get_blog(session, slug, actor)
-    post = posts.get_post(session, blog, post_id, actor)
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
     if data is None and reason is not None:
         data = DeleteInput(reason=reason)
-    return PostOut.of(posts.delete_post(session, actor, post, data))
+    return PostOut.of(posts.delete_post(session, actor=actor, post=post, data=data))
 
 
 @router.post(
@@ -187,19 +196,19 @@ def purge_post(
     The post, its page and its short link answer 410 Gone from then on; who did what and
     when remains, with the reason, in the post's history and in the audit log.
     """
-    blog = blogs.get_blog(session, slug, actor)
-    post = posts.get_post(session, blog, post_id, actor)
-    return PostOut.of(posts.purge_post(session, actor, post, data))
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    return PostOut.of(posts.purge_post(session, actor=actor, post=post, data=data))
 
 
 @router.get("/audit", response_model=list[AuditEntryOut], responses=ERRORS, tags=["auth"])
 def audit_log(
     session: DbSession,
     actor: MaybeActor,
-    limit: Annotated[int, Query(ge=1, le=audit.MAX_ENTRIES)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_ENTRIES)] = 100,
 ) -> list[AuditEntryOut]:
     """Admin actions taken for legal or safety reasons, newest first (admins only)."""
-    return [AuditEntryOut.of(entry) for entry in audit.entries(session, actor, limit=limit)]
+    return [AuditEntryOut.of(entry) for entry in audit.entries(session, actor=actor, limit=limit)]
 
 
 @router.get(
@@ -211,9 +220,9 @@ def audit_log(
 def post_revisions(
     session: DbSession, actor: MaybeActor, slug: str, post_id: PostId
 ) -> list[RevisionOut]:
-    blog = blogs.get_blog(session, slug, actor)
-    post = posts.get_post(session, blog, post_id, actor)
-    return [RevisionOut.of(r) for r in posts.post_revisions(session, actor, post)]
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    return [RevisionOut.of(r) for r in posts.post_revisions(session, actor=actor, post=post)]
 
 
 @router.get(
@@ -225,9 +234,9 @@ def post_revisions(
 def changes(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    services: AppServices,
     slug: str,
-    after: Annotated[int, Query(ge=0, le=2**53)],
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_ID)],
     limit: Annotated[int, Query(ge=1, le=MAX_CHANGES)] = MAX_CHANGES,
 ) -> Response:
     """The blog's events after `after`, oldest first: the polling fallback of the live stream.
@@ -239,7 +248,7 @@ def changes(
     make the repeats cheap. `reload` says the reader is too far behind
     (or ahead) to catch up event by event and should reload the page.
     """
-    blog = blogs.get_blog(session, slug, None)
+    blog = blogs.get_blog(session, slug=slug, actor=None)
     head = blog.version
     etag = f'"{blog.id}.{after}.{head}.{limit}"'
     headers = {"ETag": etag, "Cache-Control": CHANGES_CACHE}
@@ -251,15 +260,15 @@ def changes(
         after=after,
         head=head,
         limit=limit,
-        replay_limit=settings.replay_limit,
+        replay_limit=services.settings.replay_limit,
     )
     reload = rows is None
-    render = request.app.state.hub.render_post
+    fragments = services.hub.fragments
     body = ChangesOut(
         head=head,
         reload=reload,
         events=[
-            ChangeOut(id=row.seq, event=row.kind, data=client_payload(Message.of(row), render))
+            ChangeOut(id=row.seq, event=row.kind, data=client_payload(Message.of(row), fragments))
             for row in rows or []
         ],
     )
@@ -267,12 +276,12 @@ def changes(
 
 
 @router.get("/status", response_model=StatusOut, tags=["live"])
-def status(request: Request) -> StatusOut:
+def status(services: AppServices) -> StatusOut:
     """This process's live readers: for load balancers, dashboards and operators."""
-    hub = request.app.state.hub
+    figures = services.hub.figures()
     return StatusOut(
         version=__version__,
         worker=os.getpid(),
-        live_readers=hub.reader_count,
-        live_blogs=sum(1 for channel in hub.channels.values() if channel.readers),
+        live_readers=figures.readers,
+        live_blogs=figures.blogs,
     )

@@ -14,16 +14,18 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from liveticker import __version__
+from liveticker.domain import events
 from liveticker.domain.ratelimit import RateLimiter
 from liveticker.live import stream
 from liveticker.live.bus import RedisPublisher, RedisSubscriber, channel_name
-from liveticker.live.frames import Message
 from liveticker.live.hub import Hub
+from liveticker.live.wire import Message
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
 from liveticker.storage.models import Event
 from liveticker.web import api, errors, pages
 from liveticker.web.middleware import BodyLimit
+from liveticker.web.services import Services
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -50,9 +52,9 @@ class Liveticker(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             match = stream.PATH.match(scope["path"])
-            hub: Hub | None = getattr(self.state, "hub", None)
-            if match is not None and hub is not None:
-                await stream.serve_events(hub, match.group(1), scope, receive, send)
+            services: Services | None = getattr(self.state, "services", None)
+            if match is not None and services is not None:
+                await stream.serve_events(services.hub, match.group(1), scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 
@@ -75,7 +77,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     templates = Jinja2Templates(directory=TEMPLATES)
     hub = Hub(
         database=database,
-        render_post=pages.PostFragments(templates),
+        fragments={events.POST: pages.PostFragments(templates)},
         max_buffer=settings.live_buffer_bytes,
         replay_limit=settings.replay_limit,
         heartbeat_seconds=settings.heartbeat_seconds,
@@ -121,13 +123,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.database = database
-    app.state.templates = templates
-    app.state.hub = hub
-    app.state.write_limiter = RateLimiter(per_minute=settings.write_rate_per_minute)
-    # Logins are tried per address; a tenth of the write rate still lets a desk sign in.
-    app.state.login_limiter = RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5))
+    app.state.services = Services(
+        settings=settings,
+        database=database,
+        templates=templates,
+        hub=hub,
+        write_limiter=RateLimiter(per_minute=settings.write_rate_per_minute),
+        # Logins are tried per address; a tenth of the write rate still lets a desk sign in.
+        login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
+    )
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)

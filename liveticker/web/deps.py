@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from liveticker.domain.accounts import Actor, authenticate
 from liveticker.exceptions import Unauthorized
 from liveticker.settings import Settings
-from liveticker.storage.database import Database
+from liveticker.web.services import Services, services_of
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -22,7 +22,7 @@ def _session(request: Request) -> Iterator[Session]:
     scope="function" (below) ends it before the response is sent, so a failed commit
     still becomes an error response instead of a success the database never kept.
     """
-    database: Database = request.app.state.database
+    database = services_of(request).database
     with database.transaction(write=request.method not in _READ_METHODS) as session:
         yield session
 
@@ -46,7 +46,7 @@ MaybeActor = Annotated[Actor | None, Depends(_actor)]
 def _writer(request: Request, actor: MaybeActor) -> Actor | None:
     """Writes are rate-limited per account (anonymous writes fail later with 401)."""
     if actor is not None:
-        request.app.state.write_limiter.hit(f"user:{actor.user_id}")
+        services_of(request).write_limiter.hit(f"user:{actor.user_id}")
     return actor
 
 
@@ -54,8 +54,8 @@ Writer = Annotated[Actor | None, Depends(_writer)]
 
 
 def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return services_of(request).settings
 
 
 AppSettings = Annotated[Settings, Depends(get_settings)]
+AppServices = Annotated[Services, Depends(services_of)]

@@ -45,12 +45,17 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if _wants_html(request):
-        templates = getattr(request.app.state, "templates", None)
-        if templates is not None:
+        services = getattr(request.app.state, "services", None)
+        if services is not None:
+            templates = services.templates
             response: Response = templates.TemplateResponse(
                 request,
                 "error.html",
-                {"status": status, "message": message},
+                {
+                    "status": status,
+                    "message": message,
+                    "site_name": services.settings.site_name,
+                },
                 status_code=status,
                 headers=headers,
             )

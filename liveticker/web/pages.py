@@ -7,7 +7,7 @@ matching If-None-Match from the blog's version before any rendering, then render
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from liveticker.domain import blogs, permissions, posts
+from liveticker.domain import blogs, permissions, posts, times
 from liveticker.domain.shortcodes import is_wellformed
 from liveticker.exceptions import NotFound
 from liveticker.storage.models import Blog
 from liveticker.web import seo
 from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession
+from liveticker.web.services import services_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,21 +48,15 @@ ASSET_VERSION = _asset_version()
 
 
 def _iso(when: datetime | str | None) -> str:
-    if when is None:
-        return ""
-    if isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    return seo.iso(when if when.tzinfo else when.replace(tzinfo=UTC))
+    return "" if when is None else times.iso(when)
 
 
 def _human(when: datetime | str | None) -> str:
     """UTC text for readers without JavaScript; the script shows local time instead."""
     if when is None:
         return ""
-    if isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-    return f"{when.day} {when:%b %Y, %H:%M} UTC"
+    moment = times.as_utc(when)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def _render(
@@ -72,7 +67,7 @@ def _render(
     settings: AppSettings,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = services_of(request).templates
     context = {
         "site_name": settings.site_name,
         "asset_version": ASSET_VERSION,
@@ -116,14 +111,14 @@ def blog_page(
     slug: str,
     before: str | None = None,
 ) -> Response:
-    blog = blogs.get_blog(session, slug, None)
+    blog = blogs.get_blog(session, slug=slug, actor=None)
     if before is not None:
         posts.decode_cursor(before)  # a bad cursor is a 400 even for a conditional request
     base = seo.base_url(request, settings)
     headers = _cache_headers(blog, _etag(blog, request, base))
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
-    page = posts.stream_page(session, blog, before=before, limit=settings.page_size)
+    page = posts.stream_page(session, blog=blog, before=before, limit=settings.page_size)
     shown = ([page.pinned] if page.pinned else []) + page.posts
     context = {
         "blog": blog,
@@ -146,13 +141,13 @@ def blog_page(
 def post_page(
     request: Request, session: DbSession, settings: AppSettings, slug: str, post_id: int
 ) -> Response:
-    blog = blogs.get_blog(session, slug, None)
+    blog = blogs.get_blog(session, slug=slug, actor=None)
     base = seo.base_url(request, settings)
     # Every change to a visible post bumps the blog's version, so the blog's ETag covers it.
     headers = _cache_headers(blog, _etag(blog, request, base))
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
-    post = posts.get_post(session, blog, post_id, None)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=None)
     context = {
         "blog": blog,
         "post": post,

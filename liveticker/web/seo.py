@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
 
 from liveticker.domain.markdown import plain_text
+from liveticker.domain.times import iso
 from liveticker.settings import Settings
 from liveticker.storage.models import Blog, Post
 
@@ -51,10 +51,6 @@ def base_url(request: Request, settings: Settings) -> str:
 def absolute(base: str, url: str) -> str:
     """Paths on this site become absolute; absolute http(s) URLs stay as they are."""
     return base + url if url.startswith("/") else url
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def script_json(data: Any) -> Markup:

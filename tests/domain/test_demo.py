@@ -57,7 +57,7 @@ def _published(session: Session, blog: Blog) -> list[Post]:
 def test_the_live_blog_has_every_part_of_the_page_head(
     session: Session, info: demo.DemoInfo
 ) -> None:
-    blog = get_blog(session, info.blog_slug, None)
+    blog = get_blog(session, slug=info.blog_slug, actor=None)
     assert blog.status == "live"
     assert len(blog.labels) == 2
     assert 0 < blog.standfirst.count(".") <= 2
@@ -70,7 +70,7 @@ def test_the_live_blog_has_every_part_of_the_page_head(
 
 
 def test_the_live_stream_shows_every_kind_of_post(session: Session, info: demo.DemoInfo) -> None:
-    blog = get_blog(session, info.blog_slug, None)
+    blog = get_blog(session, slug=info.blog_slug, actor=None)
     published = _published(session, blog)
     assert len(published) >= 14
     assert sum(post.pinned for post in published) == 1
@@ -89,7 +89,7 @@ def test_the_live_stream_shows_every_kind_of_post(session: Session, info: demo.D
 def test_edits_deletions_and_drafts_are_recorded_but_not_shown(
     session: Session, info: demo.DemoInfo
 ) -> None:
-    blog = get_blog(session, info.blog_slug, None)
+    blog = get_blog(session, slug=info.blog_slug, actor=None)
     posts = _posts(session, blog)
     deleted = [post for post in posts if post.status == "deleted"]
     assert len(deleted) == 1
@@ -104,7 +104,7 @@ def test_edits_deletions_and_drafts_are_recorded_but_not_shown(
     ).all()
     assert any(revision.post_id is not None for revision in edited)
 
-    page = stream_page(session, blog, limit=100)
+    page = stream_page(session, blog=blog, limit=100)
     shown = [post.id for post in page.posts] + ([page.pinned.id] if page.pinned else [])
     assert page.pinned is not None
     assert deleted[0].id not in shown
@@ -114,7 +114,7 @@ def test_edits_deletions_and_drafts_are_recorded_but_not_shown(
 
 def test_times_read_like_a_running_story(session: Session, info: demo.DemoInfo) -> None:
     now = utcnow()
-    blog = get_blog(session, info.blog_slug, None)
+    blog = get_blog(session, slug=info.blog_slug, actor=None)
     published = _published(session, blog)
     times = [post.published_at for post in published]
     assert all(time is not None for time in times)
@@ -139,7 +139,7 @@ def test_times_read_like_a_running_story(session: Session, info: demo.DemoInfo) 
 
 
 def test_a_closed_blog_from_two_days_ago(session: Session, info: demo.DemoInfo) -> None:
-    blog = get_blog(session, info.closed_blog_slug, None)
+    blog = get_blog(session, slug=info.closed_blog_slug, actor=None)
     assert blog.status == "closed"
     assert blog.closing_message
     assert blog.coverage_end is not None

@@ -184,16 +184,28 @@ def test_a_removal_empties_what_was_shown_inside_the_removed_thing(
     with database.transaction() as session:
         blog = session.scalar(select(Blog).where(Blog.slug == "storm"))
         assert blog is not None
-        events.record(session, blog, "note", {"text": "SECRET note"}, entity=inside)
-        events.record(session, blog, "note", {"text": "kept note"}, entity=beside)
+        events.record(session, blog=blog, kind="note", data={"text": "SECRET note"}, entity=inside)
+        events.record(session, blog=blog, kind="note", data={"text": "kept note"}, entity=beside)
         # An edit of the post itself leaves what is inside it alone...
-        events.record(session, blog, events.POST, {"id": post["id"]}, entity=f"post:{post['id']}")
+        events.record(
+            session,
+            blog=blog,
+            kind=events.POST,
+            data={"id": post["id"]},
+            entity=f"post:{post['id']}",
+        )
     assert "SECRET note" in repr(_log(database, "storm"))
     with database.transaction() as session:
         blog = session.scalar(select(Blog).where(Blog.slug == "storm"))
         assert blog is not None
         # ...its removal does not; and "post:1" is not a prefix of "post:12".
-        events.record(session, blog, events.REMOVE, {"id": post["id"]}, entity=f"post:{post['id']}")
+        events.record(
+            session,
+            blog=blog,
+            kind=events.REMOVE,
+            data={"id": post["id"]},
+            entity=f"post:{post['id']}",
+        )
     log = _log(database, "storm")
     assert "SECRET note" not in repr(log)
     assert "kept note" in repr(log)
@@ -241,10 +253,12 @@ def test_one_transaction_that_writes_and_deletes_hands_the_hub_only_the_present(
     database.commit_listeners.append(received.append)
     try:
         with database.transaction() as session:
-            blog = blogs.get_blog(session, "storm", None)
+            blog = blogs.get_blog(session, slug="storm", actor=None)
             actor = accounts.Actor.of(accounts.get_user(session, "editor"))
-            post = posts.create_post(session, actor, blog, PostCreate(body="SECRET at once"))
-            posts.delete_post(session, actor, post)
+            post = posts.create_post(
+                session, actor=actor, blog=blog, data=PostCreate(body="SECRET at once")
+            )
+            posts.delete_post(session, actor=actor, post=post)
     finally:
         database.commit_listeners.remove(received.append)
     [committed] = received

@@ -105,10 +105,10 @@ def prepare_database(url: str) -> str:
         user = accounts.create_user(
             session, username="editor", password="correct horse battery", role="editor"
         )
-        token = accounts.create_token(session, user)
+        token = accounts.create_token(session, user=user)
         actor = accounts.Actor.of(user)
-        blog = blogs.create_blog(session, actor, BlogCreate(slug="storm", title="Storm"))
-        blogs.publish_blog(session, actor, blog)
+        blog = blogs.create_blog(session, actor=actor, data=BlogCreate(slug="storm", title="Storm"))
+        blogs.publish_blog(session, actor=actor, blog=blog)
     database.dispose()
     return token
 
@@ -120,7 +120,7 @@ def add_admin(url: str) -> str:
         user = accounts.create_user(
             session, username="admin", password="correct horse battery", role="admin"
         )
-        token = accounts.create_token(session, user)
+        token = accounts.create_token(session, user=user)
     database.dispose()
     return token
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from liveticker.live.frames import Message
 from liveticker.live.hub import Hub
 from liveticker.live.stream import QUEUE_FRAMES, serve_events
+from liveticker.live.wire import Message
 from liveticker.storage.database import Database
 from tests.live.conftest import prepare_database
 
@@ -19,7 +19,7 @@ def _render(snapshot: dict[str, Any]) -> str:
 def _hub(tmp_path: Any) -> Hub:
     url = f"sqlite:///{tmp_path}/fallback.db"
     prepare_database(url)
-    return Hub(database=Database(url), render_post=_render, heartbeat_seconds=60)
+    return Hub(database=Database(url), fragments={"post": _render}, heartbeat_seconds=60)
 
 
 def _scope(after: int) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def test_queue_reader_delivers_in_order_and_ends_on_disconnect(tmp_path: Any) ->
         info = await hub.lookup("storm")
         assert info is not None
         task = asyncio.create_task(serve_events(hub, "storm", _scope(info.version), receive, send))
-        while hub.reader_count == 0:
+        while hub.figures().readers == 0:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
         head = info.version
@@ -58,7 +58,7 @@ def test_queue_reader_delivers_in_order_and_ends_on_disconnect(tmp_path: Any) ->
         await asyncio.sleep(0.05)
         disconnect.set()
         await asyncio.wait_for(task, 5)
-        assert hub.reader_count == 0
+        assert hub.figures().readers == 0
         await hub.stop()
         hub.database.dispose()
         return sent
@@ -89,7 +89,7 @@ def test_queue_reader_is_dropped_when_it_falls_behind(tmp_path: Any) -> None:
         info = await hub.lookup("storm")
         assert info is not None
         task = asyncio.create_task(serve_events(hub, "storm", _scope(info.version), receive, send))
-        while hub.reader_count == 0:
+        while hub.figures().readers == 0:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
         for n in range(QUEUE_FRAMES + 10):
@@ -97,7 +97,7 @@ def test_queue_reader_is_dropped_when_it_falls_behind(tmp_path: Any) -> None:
         release.set()
         await asyncio.wait_for(task, 5)  # the overflowing reader's stream was ended
         ended = messages[-1].get("more_body") is False
-        count = hub.reader_count
+        count = hub.figures().readers
         await hub.stop()
         hub.database.dispose()
         return count, ended

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from liveticker.scoring.cli import notes
 from liveticker.scoring.errors import ScoringInputError
-from liveticker.scoring.frames import HISTORY_COLUMNS, NOTES_COLUMNS, RATINGS_COLUMNS
+from liveticker.scoring.tables import HISTORY_COLUMNS, NOTES_COLUMNS, RATINGS_COLUMNS
 from liveticker.scoring.tsv import read_notes, read_ratings
 
 NOW = 1_768_000_000_000

@@ -99,3 +99,18 @@ def test_synthetic_population_has_one_rating_per_rater_and_note() -> None:
     data = generate(PopulationSpec(n_ratings=20_000, brigades=2, seed=9)).data
     pairs = data.ratings.note.astype(np.int64) * data.n_participants + data.ratings.rater
     assert len(np.unique(pairs)) == len(pairs)
+
+
+def test_stages_are_timed_in_order_under_their_published_names(majority_a: Scored) -> None:
+    # bench/score.py and docs/benchmarks.md print these names in this order.
+    assert list(majority_a.result.timings) == [
+        "post-selection similarity",
+        "first fit",
+        "rater helpfulness",
+        "second fit",
+        "tag thresholds",
+        "final fit and confidence",
+        "correlated and high-volume raters",
+        "status rules",
+        "results",
+    ]

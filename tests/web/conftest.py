@@ -36,7 +36,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         user = accounts.create_user(
             session, username="desk", password="correct horse battery", role="editor"
         )
-        token = accounts.create_token(session, user)
+        token = accounts.create_token(session, user=user)
     settings = Settings(database_url=database.url, write_rate_per_minute=100_000)
     app = create_app(settings, database=database)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -54,7 +54,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     try:
         yield LiveServer(url=f"http://127.0.0.1:{port}", editor_token=token)
     finally:
-        hub = app.state.hub
+        hub = app.state.services.hub
         if hub.loop is not None:  # end open streams, as the stop signal does in production
             hub.loop.call_soon_threadsafe(hub.close_all)
         server.should_exit = True

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from liveticker.storage.models import Event
 
-PostRenderer = Callable[[dict[str, Any]], str]
+# An event kind's HTML fragment, rendered once per event for all of its readers, which
+# insert it as it is: a post's <article> today; notes and key points plug in the same way.
+FragmentRenderer = Callable[[dict[str, Any]], str]
+Fragments = Mapping[str, FragmentRenderer]  # by event kind; kinds without one send data only
 
 RETRY_MILLISECONDS = 2000
 OPENING = f"retry: {RETRY_MILLISECONDS}\n:ok\n\n".encode()
@@ -66,16 +69,18 @@ def decode_batch(raw: str | bytes) -> list[Message]:
         raise ValueError(f"malformed event batch: {exc}") from None
 
 
-def client_payload(message: Message, render_post: PostRenderer) -> dict[str, Any]:
-    """What the page receives: the snapshot plus, for a post, its rendered article."""
+def client_payload(message: Message, fragments: Fragments) -> dict[str, Any]:
+    """What the page receives: the snapshot, plus the kind's HTML fragment if it has one."""
     data = dict(message.data)
-    if message.kind == "post":
-        data["html"] = render_post(message.data)
+    render = fragments.get(message.kind)
+    if render is not None:
+        data["html"] = render(message.data)
     return data
 
 
-def sse_frame(message: Message, render_post: PostRenderer) -> bytes:
-    payload = json.dumps(client_payload(message, render_post), separators=(",", ":"))
+def sse_frame(message: Message, fragments: Fragments) -> bytes:
+    """The event as one SSE frame: its id, its kind as the event name, its payload."""
+    payload = json.dumps(client_payload(message, fragments), separators=(",", ":"))
     # json.dumps never emits a raw newline, so the data fits one `data:` line.
     return f"id: {message.seq}\nevent: {message.kind}\ndata: {payload}\n\n".encode()
 

@@ -1,0 +1,33 @@
+"""What one app holds for its lifetime, as one typed object: settings, the database, the
+templates, the live hub with its fragment renderers, and the rate limiters.
+
+`create_app` builds it; routes reach it through the `AppServices` dependency (web.deps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi.templating import Jinja2Templates
+from starlette.requests import HTTPConnection
+
+from liveticker.domain.ratelimit import RateLimiter
+from liveticker.live.hub import Hub
+from liveticker.settings import Settings
+from liveticker.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    database: Database
+    templates: Jinja2Templates
+    hub: Hub
+    write_limiter: RateLimiter  # per account
+    login_limiter: RateLimiter  # per address
+
+
+def services_of(connection: HTTPConnection) -> Services:
+    """The services of the app serving this request."""
+    services: Services = connection.app.state.services
+    return services
