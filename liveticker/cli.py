@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from liveticker import __version__
-from liveticker.domain import accounts, audit, blogs, posts
+from liveticker.domain import accounts, audit, blogs, posts, teams, times
 from liveticker.domain import demo as demo_content
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import (
@@ -115,7 +115,9 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     if demo:
         click.echo(f"Demo blog: {url}blogs/{demo_content.LIVE_BLOG.blog.slug}")
     if login:
-        click.echo(f"Demo login: {login[0]} / {login[1]}  (API: POST {url}api/v1/tokens)")
+        click.echo(
+            f"Demo login: {login[0]} / {login[1]}  (desk: {url}login, API: POST {url}api/v1/tokens)"
+        )
     elif demo:
         click.echo(
             f"Demo login: {demo_content.DEMO_USERNAME} / {demo_content.DEMO_PASSWORD}"
@@ -298,6 +300,53 @@ def blog_key_points(slug: str, items: tuple[str, ...], username: str) -> None:
         click.echo(f"{slug}: {len(items)} key points")
 
 
+@blog.group("team")
+def blog_team() -> None:
+    """Who works on a blog: editors and contributors act only on their blogs' teams."""
+
+
+@blog_team.command("add")
+@click.argument("slug")
+@click.argument("usernames", nargs=-1, required=True)
+@click.option("--as", "username", required=True, help="An admin, or the blog's creator.")
+@friendly_errors
+def blog_team_add(slug: str, usernames: tuple[str, ...], username: str) -> None:
+    """Put USERNAMES on the blog's team."""
+    with _transaction() as session:
+        actor = _actor(session, username)
+        target = blogs.get_blog(session, slug=slug, actor=actor)
+        for name in usernames:
+            teams.add_member(session, actor=actor, blog=target, username=name)
+    click.echo(f"{slug}: added {', '.join(usernames)}")
+
+
+@blog_team.command("remove")
+@click.argument("slug")
+@click.argument("member")
+@click.option("--as", "username", required=True, help="An admin, or the blog's creator.")
+@friendly_errors
+def blog_team_remove(slug: str, member: str, username: str) -> None:
+    """Take MEMBER off the blog's team."""
+    with _transaction() as session:
+        actor = _actor(session, username)
+        target = blogs.get_blog(session, slug=slug, actor=actor)
+        teams.remove_member(session, actor=actor, blog=target, username=member)
+    click.echo(f"{slug}: removed {member}")
+
+
+@blog_team.command("list")
+@click.argument("slug")
+@click.option("--as", "username", required=True, help="Account to act as.")
+@friendly_errors
+def blog_team_list(slug: str, username: str) -> None:
+    """Show the blog's team (admins work on every blog and are not listed)."""
+    with _transaction() as session:
+        actor = _actor(session, username)
+        target = blogs.get_blog(session, slug=slug, actor=actor)
+        for user in teams.members(session, actor=actor, blog=target):
+            click.echo(f"{user.username}\t{user.role}\t{user.display_name}")
+
+
 @main.group()
 def post() -> None:
     """Posts."""
@@ -311,6 +360,12 @@ def post() -> None:
     "--json", "json_file", type=click.File(), help="A JSON post body as the API takes it."
 )
 @click.option("--draft", is_flag=True, help="Save as a draft instead of publishing.")
+@click.option(
+    "--publish-at",
+    metavar="ISO",
+    default=None,
+    help="Schedule it: the server publishes it then (a future time with its zone, editors).",
+)
 @click.option("--pin", is_flag=True, help="Pin it above the stream.")
 @click.option("--key-event", is_flag=True, help="Mark it as a key event.")
 @click.option("--as", "username", required=True, help="Account to act as.")
@@ -321,11 +376,12 @@ def post_create(
     headline: str | None,
     json_file: Any,
     draft: bool,
+    publish_at: str | None,
     pin: bool,
     key_event: bool,
     username: str,
 ) -> None:
-    """Write a post (published unless --draft or you are a contributor)."""
+    """Write a post (published unless --draft, --publish-at or you are a contributor)."""
     fields: dict[str, Any] = json.load(json_file) if json_file else {}
     if not isinstance(fields, dict):
         raise click.ClickException("--json must hold a JSON object")
@@ -335,6 +391,8 @@ def post_create(
         fields["headline"] = headline
     if draft:
         fields["status"] = "draft"
+    if publish_at is not None:
+        fields["publish_at"] = publish_at
     if pin:
         fields["pinned"] = True
     if key_event:
@@ -345,8 +403,10 @@ def post_create(
         made = posts.create_post(
             session, actor=actor, blog=blogs.get_blog(session, slug=slug, actor=actor), data=data
         )
+        when = f" for {times.iso(made.publish_at)}" if made.publish_at else ""
         click.echo(
-            f"{made.status} post {made.id}: /blogs/{slug}/posts/{made.id} (/p/{made.short_code})"
+            f"{made.status} post {made.id}{when}: /blogs/{slug}/posts/{made.id}"
+            f" (/p/{made.short_code})"
         )
 
 

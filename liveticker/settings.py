@@ -7,6 +7,7 @@ a local file, listening on 127.0.0.1:8000. docs/configuration is generated from 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,14 @@ class Settings:
     heartbeat_seconds: int = field(
         default=15, metadata=_meta("Seconds between keep-alive comments on live streams.")
     )
+    scheduler_seconds: float = field(
+        default=1.0,
+        metadata=_meta(
+            "Seconds between a server process's checks for scheduled posts that are due "
+            "(every process checks; the database has each post published once). 0: this "
+            "process does not check."
+        ),
+    )
     host: str = field(default="127.0.0.1", metadata=_meta("Address `serve` listens on."))
     port: int = field(default=8000, metadata=_meta("Port `serve` listens on."))
     public_url: str = field(
@@ -64,10 +73,15 @@ class Settings:
     write_rate_per_minute: int = field(
         default=120,
         metadata=_meta(
-            "Write requests allowed per account a minute; logins per address get a tenth (≥ 5)."
+            "Write requests allowed per account a minute; sign-ins get a tenth (≥ 5), per "
+            "address and per account."
         ),
     )
     page_size: int = field(default=20, metadata=_meta("Posts on one page of the reader stream."))
+    session_hours: int = field(
+        default=12,
+        metadata=_meta("Hours a desk sign-in lasts without use (a shift); at most 7 days in all."),
+    )
     log_level: str = field(default="info", metadata=_meta("Log level of the server."))
 
     @classmethod
@@ -96,6 +110,14 @@ def _cast(name: str, raw: str, type_name: Any) -> Any:
             raise ValueError(
                 f"{PREFIX}{name.upper()} must be a whole number, got {raw!r}"
             ) from None
+    if type_name in (float, "float"):
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}")
+        return number
     return raw
 
 

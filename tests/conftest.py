@@ -92,7 +92,7 @@ def _postgresql_database(postgres_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def _empty_tables(database: Database) -> None:
+def empty_tables(database: Database) -> None:
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     with database.engine.begin() as connection:
         if database.engine.dialect.name == "postgresql":
@@ -106,9 +106,9 @@ def _empty_tables(database: Database) -> None:
 def database(request: pytest.FixtureRequest) -> Iterator[Database]:
     """A migrated, empty database of each kind; emptied again after the test."""
     db: Database = request.getfixturevalue(f"_{request.param}_database")
-    _empty_tables(db)
+    empty_tables(db)
     yield db
-    _empty_tables(db)
+    empty_tables(db)
 
 
 @pytest.fixture
@@ -162,13 +162,22 @@ def editor(accounts_by_role: dict[str, Account]) -> Account:
 
 
 @pytest.fixture
-def make_blog(client: TestClient, editor: Account) -> Callable[..., dict[str, Any]]:
-    """Create (and by default publish) a blog through the API."""
+def make_blog(
+    client: TestClient, editor: Account, accounts_by_role: dict[str, Account]
+) -> Callable[..., dict[str, Any]]:
+    """Create (and by default publish) a blog through the API, with the contributors on
+    its team (the editor who creates it joins it by creating it)."""
+    team = [a.username for a in accounts_by_role.values() if a.role == "contributor"]
 
     def make(slug: str = "storm", *, live: bool = True, **fields: Any) -> dict[str, Any]:
         body = {"slug": slug, "title": fields.pop("title", f"Live: {slug}"), **fields}
         response = client.post("/api/v1/blogs", json=body, headers=editor.headers)
         assert response.status_code == 201, response.text
+        for member in team:  # the test's contributors work on every blog it makes
+            added = client.post(
+                f"/api/v1/blogs/{slug}/members", json={"username": member}, headers=editor.headers
+            )
+            assert added.status_code == 201, added.text
         if live:
             response = client.post(f"/api/v1/blogs/{slug}/publish", headers=editor.headers)
             assert response.status_code == 200, response.text

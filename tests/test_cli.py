@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,12 @@ def test_contributor_posts_become_drafts(env: str) -> None:
     run("user", "create", "rep", "--password-stdin", input="long enough pw\n")
     run("blog", "create", "storm", "--title", "Storm", "--publish", "--as", "ed")
     code, out = run("post", "create", "storm", "--body", "from the field", "--as", "rep")
+    assert code == 1
+    assert "you are not on the team of blog 'storm'" in out
+    assert run("blog", "team", "add", "storm", "rep", "--as", "rep")[0] == 1  # not the creator
+    assert run("blog", "team", "add", "storm", "rep", "--as", "ed") == (0, "storm: added rep\n")
+    assert run("blog", "team", "list", "storm", "--as", "rep")[1].startswith("ed\teditor")
+    code, out = run("post", "create", "storm", "--body", "from the field", "--as", "rep")
     assert code == 0, out
     assert out.startswith("draft post")
 
@@ -129,3 +136,31 @@ def test_help_lists_every_command() -> None:
     assert code == 0
     for command in ("serve", "db", "user", "token", "blog", "post", "demo"):
         assert command in out
+
+
+def test_post_scheduled_from_the_command_line(env: str) -> None:
+    run("user", "create", "ed", "--role", "editor", "--password-stdin", input="long enough pw\n")
+    run("user", "create", "rep", "--password-stdin", input="long enough pw\n")
+    run("blog", "create", "storm", "--title", "Storm", "--publish", "--as", "ed")
+    run("blog", "team", "add", "storm", "rep", "--as", "ed")
+    code, out = run(
+        "post", "create", "storm", "--body", "x", "--publish-at", "2099-01-01T09:00Z", "--as", "ed"
+    )
+    assert code == 1
+    assert "publish_at may be at most 366 days ahead" in out
+    code, out = run(
+        "post", "create", "storm", "--body", "x", "--publish-at", "2001-01-01T09:00Z", "--as", "ed"
+    )
+    assert code == 1
+    assert "publish_at must be in the future" in out
+    soon = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    code, out = run(
+        "post", "create", "storm", "--body", "x", "--publish-at", soon.isoformat(), "--as", "rep"
+    )
+    assert code == 1
+    assert "an editor publishes or schedules" in out
+    code, out = run(
+        "post", "create", "storm", "--body", "x", "--publish-at", soon.isoformat(), "--as", "ed"
+    )
+    assert code == 0, out
+    assert out.startswith(f"scheduled post 1 for {soon.isoformat().replace('+00:00', 'Z')}:")

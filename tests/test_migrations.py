@@ -108,3 +108,27 @@ def test_upgrade_empties_the_past_and_the_draft_period(old_database: Database) -
         (10, "remove", "post:3", {"id": 3}),
         (11, "key-points", "key-points", {"items": ["current point"]}),
     ]
+
+
+def test_upgrade_puts_every_editor_and_contributor_on_every_blog(
+    old_database: Database,
+) -> None:
+    """0006: teams arrive without changing who may work where."""
+    command.upgrade(alembic_config(old_database.url), "0005")
+    with old_database.engine.begin() as connection:
+        for user_id, role in ((1, "admin"), (2, "editor"), (3, "contributor")):
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, display_name, role, password_hash,"
+                    " is_active, created_at) VALUES (:id, :name, :name, :role, 'x', :yes, :now)"
+                ),
+                {"id": user_id, "name": f"user{user_id}", "role": role, "yes": True, "now": NOW},
+            )
+        _insert_blog(connection, 1, "live")
+        _insert_blog(connection, 2, "draft")
+    old_database.upgrade()
+    with old_database.engine.connect() as connection:
+        members = connection.execute(
+            text("SELECT blog_id, user_id FROM blog_members ORDER BY blog_id, user_id")
+        ).all()
+    assert [tuple(row) for row in members] == [(1, 2), (1, 3), (2, 2), (2, 3)]

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from liveticker.domain import events, permissions, revisions
+from liveticker.domain import events, permissions, revisions, teams
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import (
     SLUG_PATTERN,
@@ -29,13 +29,19 @@ DEFAULT_CLOSING_MESSAGE = "This blog has now been closed. Thank you for followin
 
 
 def get_blog(session: Session, *, slug: str, actor: Actor | None) -> Blog:
+    """The blog behind a slug, if the actor may see it; NotFound otherwise.
+
+    Public blogs are seen by all; a draft blog only by admins and its team.
+    """
     # A slug that could never exist is answered without a query (and without handing
     # the database bytes such as NUL that PostgreSQL refuses).
-    """The blog behind a slug, if the actor may see it; NotFound otherwise."""
     if len(slug) > 80 or not _SLUG.match(slug):
         raise NotFound(f"no blog {slug[:80]!r}")
     blog = session.scalar(select(Blog).where(Blog.slug == slug))
     if blog is None or not permissions.can_see_blog(actor, blog):
+        raise NotFound(f"no blog {slug!r}")
+    public = blog.status in permissions.PUBLIC_BLOG_STATUSES
+    if not public and actor is not None and not teams.is_member(session, actor=actor, blog=blog):
         raise NotFound(f"no blog {slug!r}")
     return blog
 
@@ -83,6 +89,8 @@ def create_blog(session: Session, *, actor: Actor | None, data: BlogCreate) -> B
     )
     session.add(blog)
     session.flush()
+    if not actor.is_admin:  # admins work on every blog anyway
+        teams.join(session, blog=blog, user_id=actor.user_id, added_by=actor.user_id)
     revisions.record(
         session, blog=blog, actor=actor, action="created", changes=data.model_dump(mode="json")
     )
@@ -92,6 +100,7 @@ def create_blog(session: Session, *, actor: Actor | None, data: BlogCreate) -> B
 def update_blog(session: Session, *, actor: Actor | None, blog: Blog, data: BlogUpdate) -> Blog:
     """Change the blog's own fields; readers following it get the change live."""
     actor = permissions.require_editor(actor)
+    teams.require_member(session, actor=actor, blog=blog)
     values = data.changes()
     if "lead_image" in values and data.lead_image is not None:
         values["lead_image"] = data.lead_image.model_dump()
@@ -110,6 +119,7 @@ def set_key_points(
 ) -> Blog:
     """Replace the key points as a whole; editors keep them current as the story moves."""
     actor = permissions.require_editor(actor)
+    teams.require_member(session, actor=actor, blog=blog)
     events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, {"key_points": list(data.items)})
     if changed:
@@ -126,6 +136,7 @@ def key_points_html(blog: Blog) -> list[str]:
 def publish_blog(session: Session, *, actor: Actor | None, blog: Blog) -> Blog:
     """Make a draft blog live: it becomes public and starts its event log."""
     actor = permissions.require_editor(actor)
+    teams.require_member(session, actor=actor, blog=blog)
     events.lock_blog(session, blog)
     if blog.status != "draft":
         raise Conflict(
@@ -148,6 +159,7 @@ def close_blog(
 ) -> Blog:
     """End coverage: the blog stays public with its closing message, and takes no posts."""
     actor = permissions.require_editor(actor)
+    teams.require_member(session, actor=actor, blog=blog)
     events.lock_blog(session, blog)
     if blog.status != "live":
         raise Conflict("only a live blog can be closed")
@@ -164,6 +176,7 @@ def close_blog(
 def reopen_blog(session: Session, *, actor: Actor | None, blog: Blog) -> Blog:
     """Make a closed blog live again."""
     actor = permissions.require_editor(actor)
+    teams.require_member(session, actor=actor, blog=blog)
     events.lock_blog(session, blog)
     if blog.status != "closed":
         raise Conflict("only a closed blog can be reopened")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from liveticker.domain import teams
 from liveticker.domain.accounts import Actor, Role, create_user
 from liveticker.domain.blogs import close_blog, create_blog, publish_blog, set_key_points
 from liveticker.domain.inputs import (
@@ -441,6 +442,7 @@ def create_demo(session: Session) -> DemoInfo:
     desk = Actor.of(editor)
     _create_blog(session, desk, CLOSED_BLOG, started)
     live = _create_blog(session, desk, LIVE_BLOG, started)
+    teams.join(session, blog=live, user_id=reporter.id, added_by=editor.id)
     draft = create_post(session, actor=Actor.of(reporter), blog=live, data=REPORTER_DRAFT)
     _backdate(session, started, started - timedelta(minutes=REPORTER_DRAFT_MINUTES_AGO), draft)
     return DemoInfo(

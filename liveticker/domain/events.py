@@ -49,8 +49,18 @@ def supersedes(kind: str, entity: str, earlier: str) -> bool:
 
 
 def lock_blog(session: Session, blog: Blog) -> None:
-    """Serialize writers of one blog (PostgreSQL row lock; SQLite writes are serialized)."""
-    session.execute(select(Blog.id).where(Blog.id == blog.id).with_for_update())
+    """Serialize writers of one blog (PostgreSQL row lock; SQLite writes are serialized).
+
+    The row is read again under the lock (after this transaction's own changes are
+    flushed): on PostgreSQL another writer may have committed since `blog` was loaded, and
+    rules such as "no posts into a closed blog" must see the blog as it is now.
+    """
+    session.scalars(
+        select(Blog)
+        .where(Blog.id == blog.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def record(

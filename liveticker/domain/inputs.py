@@ -8,7 +8,7 @@ are rejected and types are strict: a number where text belongs is an error, not 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
@@ -18,6 +18,8 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -38,6 +40,9 @@ MAX_AUDIT_ENTRIES = 500  # entries in one answer of the audit log
 MAX_CURSOR = 64  # characters of a paging cursor
 MAX_EVENT_ID = 2**53  # event ids, as JSON numbers stay exact
 MAX_ROW_ID = 2**62  # post ids, within every database's integer
+# How far ahead a post may be scheduled: a live blog plans hours or days ahead, and a
+# year typed wrong ("2062") should be refused rather than wait for decades.
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
 def _clean_text(value: str) -> str:
@@ -75,7 +80,10 @@ def _check_url(value: str) -> str:
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must include a time zone, e.g. 2026-11-27T09:30:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last datetime in UTC
+        raise ValueError("is out of range") from None
 
 
 Line = Annotated[StrictStr, AfterValidator(_clean_line)]
@@ -161,6 +169,14 @@ class CloseInput(Strict):
 PostStatus = Literal["published", "draft"]
 
 
+def _publish_at_alone(value: datetime | None, info: ValidationInfo) -> datetime | None:
+    # "publish_at" schedules the post, which is a status of its own: with "status" beside
+    # it the request would say two things at once.
+    if value is not None and info.data.get("status") is not None:
+        raise ValueError("a post with publish_at is scheduled: leave out status")
+    return value
+
+
 class PostCreate(Strict):
     headline: Annotated[Line, Field(max_length=200)] | None = None
     body: Annotated[Text, Field(max_length=20_000), AfterValidator(_nonempty)]
@@ -170,6 +186,10 @@ class PostCreate(Strict):
     key_event: StrictBool = False
     # None: published when the author may publish, a draft otherwise.
     status: PostStatus | None = None
+    # A future time: scheduled, and published by the server then (editors only).
+    publish_at: AwareDatetime | None = None
+
+    _check_publish_at = field_validator("publish_at")(_publish_at_alone)
 
 
 class PostUpdate(Patch):
@@ -183,6 +203,10 @@ class PostUpdate(Patch):
     pinned: StrictBool | None = None
     key_event: StrictBool | None = None
     status: PostStatus | None = None
+    # A future time (re)schedules the post; null cancels a schedule (back to a draft).
+    publish_at: AwareDatetime | None = None
+
+    _check_publish_at = field_validator("publish_at")(_publish_at_alone)
 
 
 class DeleteInput(Strict):
@@ -193,6 +217,10 @@ class PurgeInput(Strict):
     """A legal takedown: the reason is the one thing that remains, so it is required."""
 
     reason: Annotated[Line, Field(max_length=MAX_REASON), AfterValidator(_nonempty)]
+
+
+class MemberInput(Strict):
+    username: Annotated[Line, Field(max_length=40), AfterValidator(_nonempty)]
 
 
 class LoginInput(Strict):

@@ -1,7 +1,8 @@
 """Who may see and change what. Every check the server makes lives here.
 
 Public readers see live and closed blogs and their published posts, nothing else.
-Contributors write and edit their own drafts. Editors and admins do everything on blogs.
+Contributors write and edit their own drafts. Editors and admins do everything on blogs,
+and only they publish or schedule posts; a scheduled post is hidden from readers like a draft.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from liveticker.exceptions import Forbidden, Unauthorized
 from liveticker.storage.models import Blog, Post
 
 PUBLIC_BLOG_STATUSES = ("live", "closed")
+# Posts not yet out, which staff list and readers never see: drafts and scheduled posts.
+UNPUBLISHED_STATUSES = ("draft", "scheduled")
 
 
 def require_staff(actor: Actor | None) -> Actor:
@@ -43,13 +46,13 @@ def can_see_blog(actor: Actor | None, blog: Blog) -> bool:
 
 def can_see_post(actor: Actor | None, post: Post) -> bool:
     """Readers: published posts of public blogs; editors: all; contributors: published
-    posts and their own drafts."""
+    posts and their own drafts and scheduled posts."""
     if actor is None:
         return post.status == "published" and post.blog.status in PUBLIC_BLOG_STATUSES
     if actor.is_editor:
         return True
     return post.status == "published" or (
-        post.status == "draft" and post.author_id == actor.user_id
+        post.status in UNPUBLISHED_STATUSES and post.author_id == actor.user_id
     )
 
 

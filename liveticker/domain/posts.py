@@ -1,4 +1,4 @@
-"""Posts: writing, editing, publishing, pinning, deleting, purging, and the stream in pages.
+"""Posts: writing, editing, publishing, scheduling, pinning, deleting, purging, and the stream.
 
 The stream is ordered newest first by (published_at, id) and paged with an opaque cursor
 naming the last post seen, so new posts arriving at the top never shift later pages.
@@ -16,12 +16,13 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from liveticker.domain import audit, events, permissions, revisions
+from liveticker.domain import audit, events, permissions, revisions, teams
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import (
     MAX_CURSOR,
     MAX_PAGE,
     MAX_ROW_ID,
+    MAX_SCHEDULE_AHEAD,
     DeleteInput,
     PostCreate,
     PostUpdate,
@@ -40,6 +41,7 @@ from liveticker.exceptions import (
 from liveticker.storage.models import Blog, Post, utcnow
 
 PURGED = "purged"
+SCHEDULED = "scheduled"
 GONE_MESSAGE = "this post has been removed"
 
 
@@ -134,18 +136,29 @@ def list_posts(
     limit: int = 20,
     status: str = "published",
 ) -> Page:
-    """Posts newest first. Staff may list drafts (contributors: their own)."""
+    """Posts newest first; scheduled ones next due first. Staff may list drafts and
+    scheduled posts (contributors: their own)."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    if status not in ("published", "draft"):
-        raise ValidationFailed("status must be published or draft", field="status")
+    if status not in ("published", *permissions.UNPUBLISHED_STATUSES):
+        raise ValidationFailed("status must be published, draft or scheduled", field="status")
     query = select(Post).where(Post.blog_id == blog.id, Post.status == status)
-    if status == "draft":
+    if status in permissions.UNPUBLISHED_STATUSES:
         actor = permissions.require_staff(actor)
+        teams.require_member(session, actor=actor, blog=blog)
         if not actor.is_editor:
             query = query.where(Post.author_id == actor.user_id)
+    if status == SCHEDULED:
+        # The desk's question is what goes out next: soonest first.
+        order: tuple[ColumnElement[Any], ...] = (Post.publish_at.asc(), Post.id.asc())
+        if before is not None:
+            when, post_id = decode_cursor(before)
+            query = query.where(
+                or_(Post.publish_at > when, and_(Post.publish_at == when, Post.id > post_id))
+            )
+    elif status == "draft":
         # Drafts have no published time yet; page them by creation instead.
-        order: tuple[ColumnElement[Any], ...] = (Post.created_at.desc(), Post.id.desc())
+        order = (Post.created_at.desc(), Post.id.desc())
         if before is not None:
             when, post_id = decode_cursor(before)
             query = query.where(
@@ -161,9 +174,13 @@ def list_posts(
     next_cursor = None
     if len(rows) > limit:
         last = posts[-1]
-        next_cursor = (
-            encode_cursor(last) if status == "published" else _cursor(last.created_at, last.id)
-        )
+        if status == SCHEDULED:
+            assert last.publish_at is not None
+            next_cursor = _cursor(last.publish_at, last.id)
+        elif status == "draft":
+            next_cursor = _cursor(last.created_at, last.id)
+        else:
+            next_cursor = encode_cursor(last)
     return Page(posts=posts, next_cursor=next_cursor)
 
 
@@ -202,7 +219,7 @@ def stream_page(
 
 
 def _unpin_others(
-    session: Session, blog: Blog, keep: Post | None, actor: Actor, now: datetime
+    session: Session, blog: Blog, keep: Post | None, actor: Actor | None, now: datetime
 ) -> None:
     """Take the pin from the blog's published pinned post, so `keep` can hold it."""
     others = session.scalars(
@@ -242,19 +259,55 @@ def _rich_values(data: PostCreate | PostUpdate, fields: set[str]) -> dict[str, A
     return values
 
 
+def _lock(session: Session, blog: Blog, post: Post | None = None) -> None:
+    """Lock the blog for this transaction's writes, then re-read the post too.
+
+    On PostgreSQL a row read before the lock may have changed since (another editor, the
+    scheduler publishing a post): decisions must be taken on the current row, or a cancel
+    that lost the race would turn a published post back into a draft unseen by readers.
+    On SQLite the write transaction held the lock from its start; the re-read costs little.
+    """
+    events.lock_blog(session, blog)
+    if post is not None:
+        session.scalars(
+            select(Post).where(Post.id == post.id).execution_options(populate_existing=True)
+        ).one()
+
+
+def _check_publish_at(when: datetime, now: datetime) -> None:
+    if when <= now:
+        raise ValidationFailed("publish_at must be in the future", field="publish_at")
+    if when > now + MAX_SCHEDULE_AHEAD:
+        raise ValidationFailed(
+            f"publish_at may be at most {MAX_SCHEDULE_AHEAD.days} days ahead", field="publish_at"
+        )
+
+
+def _refuse_if_closed(blog: Blog) -> None:
+    if blog.status == "closed":
+        raise Conflict("this blog is closed; reopen it before publishing or scheduling")
+
+
 def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: PostCreate) -> Post:
-    """Write a post: editors publish at once unless they ask for a draft; contributors draft."""
+    """Write a post: editors publish at once unless they ask for a draft or give a future
+    `publish_at` (scheduled); contributors draft."""
     actor = permissions.require_staff(actor)
-    status = data.status or ("published" if actor.is_editor else "draft")
+    teams.require_member(session, actor=actor, blog=blog)
+    if data.publish_at is not None:
+        status = SCHEDULED
+    else:
+        status = data.status or ("published" if actor.is_editor else "draft")
     if not actor.is_editor:
         if status != "draft":
-            raise Forbidden("contributors write drafts; an editor publishes them")
+            raise Forbidden("contributors write drafts; an editor publishes or schedules them")
         if data.pinned:
             raise Forbidden("only editors may pin posts")
-    events.lock_blog(session, blog)
-    if status == "published" and blog.status == "closed":
-        raise Conflict("this blog is closed; reopen it before publishing")
+    _lock(session, blog)
+    if status != "draft":
+        _refuse_if_closed(blog)
     now = utcnow()
+    if data.publish_at is not None:
+        _check_publish_at(data.publish_at, now)
     if data.pinned and status == "published":
         _unpin_others(session, blog, None, actor, now)
     post = Post(
@@ -268,6 +321,7 @@ def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: Post
         created_at=now,
         updated_at=now,
         published_at=now if status == "published" else None,
+        publish_at=data.publish_at,
         **_rich_values(data, {"images", "social", "body"}),
     )
     post.blog = blog
@@ -287,14 +341,21 @@ def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: Post
 
 
 def update_post(session: Session, *, actor: Actor | None, post: Post, data: PostUpdate) -> Post:
-    """Edit, publish, unpublish, pin or unpin a post; readers get the change live."""
+    """Edit, publish, schedule, unpublish, pin or unpin a post; readers get the change live.
+
+    A future `publish_at` schedules a draft or reschedules a scheduled post; null cancels
+    the schedule (back to a draft); a status of "published" or "draft" ends it too.
+    """
+    actor = permissions.require_staff(actor)
+    blog = post.blog
+    teams.require_member(session, actor=actor, blog=blog)
+    _lock(session, blog, post)
     actor = permissions.require_post_editable(actor, post)
     if post.status in ("deleted", PURGED):
         raise Conflict(f"a {post.status} post cannot be edited")
-    if not actor.is_editor and (data.status == "published" or data.pinned):
-        raise Forbidden("only editors may publish or pin posts")
-    blog = post.blog
-    events.lock_blog(session, blog)
+    scheduling = data.publish_at is not None
+    if not actor.is_editor and (data.status == "published" or data.pinned or scheduling):
+        raise Forbidden("only editors may publish, schedule or pin posts")
     fields = set(data.model_fields_set)
     values: dict[str, Any] = {
         name: getattr(data, name) for name in fields & {"headline", "pinned", "key_event"}
@@ -302,15 +363,50 @@ def update_post(session: Session, *, actor: Actor | None, post: Post, data: Post
     if "headline" in values:
         values["headline"] = values["headline"] or None
     values |= _rich_values(data, fields)
-    was_visible = post.status == "published"
     now = utcnow()
-    if data.status is not None and data.status != post.status:
-        if data.status == "published" and blog.status == "closed":
-            raise Conflict("this blog is closed; reopen it before publishing")
-        values["status"] = data.status
-        if data.status == "published" and post.published_at is None:
+    status = post.status
+    if data.status is not None:
+        status = data.status
+    elif scheduling:
+        status = SCHEDULED
+    elif "publish_at" in fields and post.status == SCHEDULED:
+        status = "draft"  # "publish_at": null cancels the schedule
+    if scheduling:
+        assert data.publish_at is not None
+        if post.status == "published":
+            raise Conflict("this post is published already; unpublish it to schedule it")
+        _check_publish_at(data.publish_at, now)
+        values["publish_at"] = data.publish_at
+    if status != SCHEDULED:
+        values["publish_at"] = None
+    if status != post.status:
+        values["status"] = status
+        if status == "published" and post.published_at is None:
             # Server-set on first publication; a re-published post keeps its place.
             values["published_at"] = now
+    if status != "draft" and (status != post.status or scheduling):
+        _refuse_if_closed(blog)
+    return change_post(session, actor=actor, post=post, values=values, now=now)
+
+
+def change_post(
+    session: Session,
+    *,
+    actor: Actor | None,
+    post: Post,
+    values: dict[str, Any],
+    now: datetime,
+    reason: str = "",
+) -> Post:
+    """Apply checked values to a post: the pin rule, a revision, and what readers see.
+
+    The one tail of every change of a post's fields and status, an editor's or the
+    scheduler's. Callers have checked the permission and locked the blog (`events.lock_blog`).
+    `reason`, if given, is kept in the revision (why the server changed the post).
+    """
+    blog = post.blog
+    was_status = post.status
+    was_visible = was_status == "published"
     takes_pin = values.get("status", post.status) == "published" and values.get(
         "pinned", post.pinned
     )
@@ -320,14 +416,26 @@ def update_post(session: Session, *, actor: Actor | None, post: Post, data: Post
     if not changed:
         return post
     post.updated_at = now
-    action = "edited"
-    if "status" in changed:
-        action = "published" if post.status == "published" else "unpublished"
     revisions.record(
-        session, blog=blog, post=post, actor=actor, action=action, changes=changed, now=now
+        session,
+        blog=blog,
+        post=post,
+        actor=actor,
+        action=_action(was_status, post.status, changed),
+        changes=changed | ({"reason": reason} if reason else {}),
+        now=now,
     )
     events.post_changed(session, post=post, was_visible=was_visible, now=now)
     return post
+
+
+def _action(was: str, now_is: str, changed: dict[str, Any]) -> str:
+    """The revision's name for a change from status `was` to `now_is`."""
+    if was == now_is:
+        return "rescheduled" if "publish_at" in changed else "edited"
+    if now_is in ("published", SCHEDULED):
+        return now_is
+    return "unscheduled" if was == SCHEDULED else "unpublished"
 
 
 def delete_post(
@@ -335,7 +443,8 @@ def delete_post(
 ) -> Post:
     """Soft delete: the post leaves every public view but stays in the history."""
     actor = permissions.require_editor(actor)
-    events.lock_blog(session, post.blog)
+    teams.require_member(session, actor=actor, blog=post.blog)
+    _lock(session, post.blog, post)
     if post.status in ("deleted", PURGED):
         raise Conflict(f"this post is already {post.status}")
     now = utcnow()
@@ -345,6 +454,7 @@ def delete_post(
         {
             "status": "deleted",
             "pinned": False,
+            "publish_at": None,
             "deleted_at": now,
             "delete_reason": data.reason if data else "",
         },
@@ -365,7 +475,7 @@ def purge_post(session: Session, *, actor: Actor | None, post: Post, data: Purge
     blog get the post's removal at once; the log keeps only its tombstone.
     """
     actor = permissions.require_admin(actor)
-    events.lock_blog(session, post.blog)
+    _lock(session, post.blog, post)
     if post.status == PURGED:
         raise Conflict("this post is already purged")
     now = utcnow()
@@ -378,6 +488,7 @@ def purge_post(session: Session, *, actor: Actor | None, post: Post, data: Purge
     post.pinned = False
     post.key_event = False
     post.status = PURGED
+    post.publish_at = None
     post.deleted_at = post.deleted_at or now
     post.delete_reason = ""  # a reason often quotes what was wrong: it goes too
     post.updated_at = now
@@ -405,8 +516,9 @@ def purge_post(session: Session, *, actor: Actor | None, post: Post, data: Purge
 
 
 def post_revisions(session: Session, *, actor: Actor | None, post: Post) -> list[Any]:
-    """The post's history, for editors and for the contributor who wrote it."""
+    """The post's history, for the blog's editors and the contributor who wrote it."""
     actor = permissions.require_staff(actor)
+    teams.require_member(session, actor=actor, blog=post.blog)
     if not actor.is_editor and post.author_id != actor.user_id:
         raise Forbidden("contributors may only read the history of their own posts")
     return revisions.post_history(session, post)
@@ -420,6 +532,7 @@ def published_count(session: Session, blog: Blog) -> int:
 __all__ = [
     "Page",
     "StreamPage",
+    "change_post",
     "create_post",
     "decode_cursor",
     "delete_post",

@@ -74,6 +74,26 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class LoginSession(Base):
+    """A signed-in browser: the cookie holds a random id whose SHA-256 is stored here.
+
+    Shared by the desk and, later, readers' accounts. `csrf_token` is this session's token
+    for state-changing forms and fetches (checked on the server, never in a cookie).
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class Blog(Base):
     __tablename__ = "blogs"
 
@@ -113,6 +133,8 @@ class Post(Base):
             sqlite_where=text("pinned AND status = 'published'"),
             postgresql_where=text("pinned AND status = 'published'"),
         ),
+        # The scheduler's question every second: which scheduled posts are due?
+        Index("ix_posts_due", "status", "publish_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,12 +149,15 @@ class Post(Base):
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
-    # draft, published, deleted (soft: kept for the record) or purged (content erased).
+    # draft, scheduled (publish_at is set), published, deleted (soft: kept for the record)
+    # or purged (content erased).
     status: Mapped[str] = mapped_column(String(10), default="draft")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     key_event: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the server publishes a scheduled post; set exactly while status is "scheduled".
+    publish_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     delete_reason: Mapped[str] = mapped_column(Text, default="")
@@ -209,3 +234,23 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class BlogMember(Base):
+    """A member of a blog's team: staff act only on the blogs they are members of (admins
+    on every blog)."""
+
+    __tablename__ = "blog_members"
+
+    blog_id: Mapped[int] = mapped_column(
+        ForeignKey("blogs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])

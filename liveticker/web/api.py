@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from liveticker import __version__
-from liveticker.domain import accounts, audit, blogs, events, posts
+from liveticker.domain import accounts, audit, blogs, events, posts, teams
 from liveticker.domain.inputs import (
     MAX_AUDIT_ENTRIES,
     MAX_CHANGES,
@@ -23,18 +23,20 @@ from liveticker.domain.inputs import (
     DeleteInput,
     KeyPointsInput,
     LoginInput,
+    MemberInput,
     PostCreate,
     PostUpdate,
     PurgeInput,
 )
 from liveticker.live.wire import Message, client_payload
 from liveticker.web.caching import not_modified
-from liveticker.web.deps import AppServices, DbSession, MaybeActor, Writer
+from liveticker.web.deps import AppServices, DbSession, MaybeActor, Writer, limit_sign_in
 from liveticker.web.schemas import (
     AuditEntryOut,
     BlogOut,
     ChangeOut,
     ChangesOut,
+    MemberOut,
     PostOut,
     PostPage,
     RevisionOut,
@@ -67,8 +69,7 @@ def login(
     request: Request, session: DbSession, services: AppServices, data: LoginInput
 ) -> TokenOut:
     """Exchange a username and password for a new API token (shown once)."""
-    client = request.client.host if request.client else "unknown"
-    services.login_limiter.hit(f"login:{client}")
+    limit_sign_in(request, services, data.username)
     user = accounts.check_password(session, username=data.username, password=data.password)
     token = accounts.create_token(session, user=user, label=data.label or "login")
     return TokenOut(token=token, username=user.username, role=user.role)
@@ -119,6 +120,38 @@ def set_key_points(session: DbSession, actor: Writer, slug: str, data: KeyPoints
     return BlogOut.of(blogs.set_key_points(session, actor=actor, blog=blog, data=data))
 
 
+@router.get(
+    "/blogs/{slug}/members", response_model=list[MemberOut], responses=ERRORS, tags=["blogs"]
+)
+def list_members(session: DbSession, actor: MaybeActor, slug: str) -> list[MemberOut]:
+    """The blog's team: the staff who may work on it (admins work on every blog)."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return [MemberOut.of(user) for user in teams.members(session, actor=actor, blog=blog)]
+
+
+@router.post(
+    "/blogs/{slug}/members",
+    status_code=201,
+    response_model=MemberOut,
+    responses=ERRORS,
+    tags=["blogs"],
+)
+def add_member(session: DbSession, actor: Writer, slug: str, data: MemberInput) -> MemberOut:
+    """Add an editor or contributor to the team (an admin or the blog's creator)."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return MemberOut.of(teams.add_member(session, actor=actor, blog=blog, username=data.username))
+
+
+@router.delete(
+    "/blogs/{slug}/members/{username}", status_code=204, responses=ERRORS, tags=["blogs"]
+)
+def remove_member(session: DbSession, actor: Writer, slug: str, username: str) -> Response:
+    """Take someone off the team (an admin or the blog's creator)."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    teams.remove_member(session, actor=actor, blog=blog, username=username)
+    return Response(status_code=204)
+
+
 @router.post(
     "/blogs/{slug}/posts", status_code=201, response_model=PostOut, responses=ERRORS, tags=["posts"]
 )
@@ -134,9 +167,10 @@ def list_posts(
     slug: str,
     before: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
-    status: Annotated[str, Query(pattern="^(published|draft)$")] = "published",
+    status: Annotated[str, Query(pattern="^(published|draft|scheduled)$")] = "published",
 ) -> PostPage:
-    """Posts newest first; pass `next_cursor` back as `before` for the next page."""
+    """Posts newest first (scheduled ones: next due first); pass `next_cursor` back as
+    `before` for the next page. Drafts and scheduled posts are for staff."""
     blog = blogs.get_blog(session, slug=slug, actor=actor)
     page = posts.list_posts(
         session, blog=blog, actor=actor, before=before, limit=limit, status=status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,14 +18,14 @@ from starlette.types import Receive, Scope, Send
 from liveticker import __version__
 from liveticker.domain import events
 from liveticker.domain.ratelimit import RateLimiter
-from liveticker.live import stream
+from liveticker.live import scheduler, stream
 from liveticker.live.bus import RedisPublisher, RedisSubscriber, channel_name
 from liveticker.live.hub import Hub
 from liveticker.live.wire import Message
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
 from liveticker.storage.models import Event
-from liveticker.web import api, errors, pages
+from liveticker.web import api, desk, errors, pages
 from liveticker.web.middleware import BodyLimit
 from liveticker.web.services import Services
 
@@ -102,9 +104,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if subscriber is not None:
             subscriber.start()
         database.commit_listeners.append(on_commit)
+        # Every process checks for scheduled posts; the database has each published once.
+        checks = (
+            asyncio.create_task(scheduler.run(database, seconds=settings.scheduler_seconds))
+            if settings.scheduler_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if checks is not None:  # first: what a check under way publishes reaches the hub
+                checks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checks
             database.commit_listeners.remove(on_commit)
             if subscriber is not None:
                 await subscriber.stop()
@@ -131,10 +143,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         write_limiter=RateLimiter(per_minute=settings.write_rate_per_minute),
         # Logins are tried per address; a tenth of the write rate still lets a desk sign in.
         login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
+        account_login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
     )
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(desk.router)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,4 +1,9 @@
-"""Request-scoped dependencies: the unit of work, who is asking, and write rate limits."""
+"""Request-scoped dependencies: the unit of work, who is asking, and write rate limits.
+
+Two ways of asking: a bearer token (the JSON API) or the session cookie of a signed-in
+browser (the desk). Only the cookie carries ambient authority, so only cookie-authenticated
+writes need the CSRF checks (`DeskWriter`): same origin, and the session's own token.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from liveticker.domain import sessions
 from liveticker.domain.accounts import Actor, authenticate
-from liveticker.exceptions import Unauthorized
+from liveticker.domain.sessions import SignedIn
+from liveticker.exceptions import Forbidden, Unauthorized
 from liveticker.settings import Settings
 from liveticker.web.services import Services, services_of
 
@@ -53,9 +60,88 @@ def _writer(request: Request, actor: MaybeActor) -> Actor | None:
 Writer = Annotated[Actor | None, Depends(_writer)]
 
 
+def limit_sign_in(request: Request, services: Services, username: str) -> None:
+    """Sign-in attempts are limited per address and per account (a guessing attack spread
+    over many addresses still meets the second)."""
+    client = request.client.host if request.client else "unknown"
+    services.login_limiter.hit(f"login:{client}")
+    services.account_login_limiter.hit(f"account:{username.strip().lower()[:40]}")
+
+
 def get_settings(request: Request) -> Settings:
     return services_of(request).settings
 
 
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppServices = Annotated[Services, Depends(services_of)]
+
+
+SESSION_COOKIE = "lt_session"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+class SignInRequired(Exception):
+    """A desk page asked for without a session: answered with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def _signed_in(request: Request, session: DbSession) -> SignedIn | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    hours = services_of(request).settings.session_hours
+    return sessions.resolve(session, token=token, hours=hours)
+
+
+MaybeSignedIn = Annotated[SignedIn | None, Depends(_signed_in)]
+
+
+def _desk_user(request: Request, signed_in: MaybeSignedIn) -> SignedIn:
+    if signed_in is None:
+        query = f"?{request.url.query}" if request.url.query else ""
+        raise SignInRequired(request.url.path + query)
+    return signed_in
+
+
+DeskUser = Annotated[SignedIn, Depends(_desk_user)]
+
+
+def same_origin(request: Request) -> bool:
+    """Did the browser send this from a page of this site? (Non-browsers send neither
+    header; for them the CSRF token alone decides.)"""
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = {f"{request.url.scheme}://{request.url.netloc}"}
+    public = services_of(request).settings.public_url.rstrip("/")
+    if public:
+        own.add(public)
+    return origin in own
+
+
+def require_same_origin(request: Request) -> None:
+    if not same_origin(request):
+        raise Forbidden("requests from other sites are refused")
+
+
+async def _desk_writer(request: Request, maybe: MaybeSignedIn) -> SignedIn:
+    require_same_origin(request)  # first: a cross-site post is refused, signed in or not
+    signed_in = _desk_user(request, maybe)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sessions.csrf_matches(signed_in, sent):
+        raise Forbidden(
+            "this form has expired or did not come from this site; reload the page and try again"
+        )
+    return signed_in
+
+
+DeskWriter = Annotated[SignedIn, Depends(_desk_writer)]

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveticker.exceptions import LivetickerError, RateLimited
+from liveticker.web.deps import SignInRequired
 
 log = logging.getLogger("liveticker")
 
@@ -94,6 +96,11 @@ def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str, st
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        target = "/login?" + urlencode({"next": exc.next_path})
+        return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+
     @app.exception_handler(LivetickerError)
     async def domain_error(request: Request, exc: LivetickerError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None

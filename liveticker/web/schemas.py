@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from liveticker.domain.blogs import key_points_html
-from liveticker.storage.models import AuditEntry, Blog, Post, Revision
+from liveticker.storage.models import AuditEntry, Blog, Post, Revision, User
 
 
 class ImageOut(BaseModel):
@@ -92,6 +92,7 @@ class PostOut(BaseModel):
     key_event: bool
     created_at: datetime
     published_at: datetime | None
+    publish_at: datetime | None  # when the server publishes it (scheduled posts only)
     updated_at: datetime
     deleted_at: datetime | None = None
     delete_reason: str | None = None
@@ -118,6 +119,7 @@ class PostOut(BaseModel):
             key_event=post.key_event,
             created_at=post.created_at,
             published_at=post.published_at,
+            publish_at=post.publish_at,
             updated_at=post.updated_at,
             deleted_at=post.deleted_at if deleted else None,
             delete_reason=post.delete_reason if deleted else None,
@@ -145,6 +147,16 @@ class RevisionOut(BaseModel):
             created_at=revision.created_at,
             changes=revision.changes,
         )
+
+
+class MemberOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+
+    @classmethod
+    def of(cls, user: User) -> MemberOut:
+        return cls(username=user.username, display_name=user.display_name, role=user.role)
 
 
 class AuditEntryOut(BaseModel):

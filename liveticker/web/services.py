@@ -24,7 +24,8 @@ class Services:
     templates: Jinja2Templates
     hub: Hub
     write_limiter: RateLimiter  # per account
-    login_limiter: RateLimiter  # per address
+    login_limiter: RateLimiter  # sign-in attempts per address
+    account_login_limiter: RateLimiter  # sign-in attempts per account, from any address
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -16,6 +16,8 @@ from liveticker.settings import Settings
 from liveticker.storage.database import Database
 from liveticker.web.app import create_app
 
+ADMIN_PASSWORD = "chief's long password"
+
 
 @dataclass(frozen=True)
 class LiveServer:
@@ -37,6 +39,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             session, username="desk", password="correct horse battery", role="editor"
         )
         token = accounts.create_token(session, user=user)
+        accounts.create_user(session, username="chief", password=ADMIN_PASSWORD, role="admin")
     settings = Settings(database_url=database.url, write_rate_per_minute=100_000)
     app = create_app(settings, database=database)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

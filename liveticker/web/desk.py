@@ -1,0 +1,317 @@
+"""The desk's pages for accounts: sign in and out, your own password and API tokens, and the
+admins' user management. Server-rendered forms that post and redirect, so they work
+without JavaScript; the rules are the domain's (sessions, users), as for the API and CLI.
+
+Every page is private (`Cache-Control: no-store`) and may not be framed; every form that
+changes something carries the session's CSRF token and must come from this site.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from liveticker.domain import sessions, teams, users
+from liveticker.domain.accounts import Role
+from liveticker.domain.sessions import SignedIn
+from liveticker.exceptions import LivetickerError, ValidationFailed
+from liveticker.storage.models import Blog
+from liveticker.web.deps import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    AppServices,
+    DbSession,
+    DeskUser,
+    DeskWriter,
+    MaybeSignedIn,
+    limit_sign_in,
+    require_same_origin,
+)
+
+router = APIRouter(include_in_schema=False)
+
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
+MAX_FIELD = 1000  # characters of any one form field (passwords included)
+# What a redirect after a successful form may announce: fixed texts, never user input.
+DONE = {
+    "password": "Your password has been changed. Your other sessions were signed out.",
+    "everywhere": "You have been signed out everywhere else.",
+    "revoked": "The token has been revoked.",
+    "created": "The account has been created.",
+    "role": "The role has been changed.",
+    "disabled": "The account has been disabled and signed out everywhere.",
+    "enabled": "The account has been enabled.",
+    "reset": "The password has been reset and the account signed out everywhere.",
+}
+
+
+def _page(
+    request: Request,
+    services: AppServices,
+    template: str,
+    context: dict[str, Any],
+    *,
+    me: SignedIn | None = None,
+    status: int = 200,
+) -> Response:
+    done = DONE.get(request.query_params.get("done", ""))
+    full = {
+        "site_name": services.settings.site_name,
+        "me": me,
+        "csrf_field": CSRF_FIELD,
+        "done": done,
+        "error": None,
+        **context,
+    }
+    return services.templates.TemplateResponse(
+        request, template, full, status_code=status, headers=PRIVATE_HEADERS
+    )
+
+
+def _done(path: str, what: str) -> Response:
+    return RedirectResponse(f"{path}?done={what}", status_code=303, headers=PRIVATE_HEADERS)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The posted fields as text, each at most MAX_FIELD characters."""
+    values: dict[str, str] = {}
+    for name, value in (await request.form()).items():
+        if isinstance(value, str):
+            if len(value) > MAX_FIELD:
+                raise ValidationFailed(f"at most {MAX_FIELD} characters", field=name)
+            values[name] = value
+    return values
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a desk path of this site, nothing else."""
+    if value and value.startswith("/desk") and "//" not in value and "\\" not in value:
+        return value
+    return "/desk"
+
+
+def _cookie_is_secure(request: Request, services: AppServices) -> bool:
+    return request.url.scheme == "https" or services.settings.public_url.startswith("https://")
+
+
+# -- signing in and out --------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(
+    request: Request, services: AppServices, signed_in: MaybeSignedIn, next: str = "/desk"
+) -> Response:
+    if signed_in is not None:
+        return RedirectResponse(safe_next(next), status_code=303, headers=PRIVATE_HEADERS)
+    return _page(request, services, "desk/login.html", {"next": safe_next(next), "username": ""})
+
+
+@router.post("/login")
+async def login(request: Request, session: DbSession, services: AppServices) -> Response:
+    require_same_origin(request)  # no session yet: a login from another site is refused
+    form = await _form(request)
+    username, target = form.get("username", ""), safe_next(form.get("next"))
+    context: dict[str, Any] = {"next": target, "username": username}
+    try:
+        limit_sign_in(request, services, username)
+        token, _user = sessions.sign_in(
+            session,
+            username=username,
+            password=form.get("password", ""),
+            hours=services.settings.session_hours,
+        )
+    except LivetickerError as exc:
+        context["error"] = exc
+        return _page(request, services, "desk/login.html", context, status=exc.status_code)
+    response = RedirectResponse(target, status_code=303, headers=PRIVATE_HEADERS)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_cookie_is_secure(request, services),
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: DbSession, me: DeskWriter) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    sessions.sign_out(session, token=token)
+    response = RedirectResponse("/login", status_code=303, headers=PRIVATE_HEADERS)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- the desk home and your own account ---------------------------------------------------
+
+
+@router.get("/desk")
+def home(request: Request, session: DbSession, services: AppServices, me: DeskUser) -> Response:
+    query = select(Blog).order_by(Blog.updated_at.desc()).limit(200)
+    mine = teams.blog_ids_of(session, actor=me.actor)
+    if mine is not None:  # admins see every blog; staff the blogs of their teams
+        query = query.where(Blog.id.in_(mine))
+    blogs = list(session.scalars(query))
+    return _page(request, services, "desk/home.html", {"blogs": blogs}, me=me)
+
+
+def _account(
+    request: Request,
+    session: DbSession,
+    services: AppServices,
+    me: SignedIn,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    tokens = users.list_tokens(session, actor=me.actor)
+    context = {"tokens": tokens, "new_token": None, **extra}
+    return _page(request, services, "desk/account.html", context, me=me, status=status)
+
+
+@router.get("/desk/account")
+def account(request: Request, session: DbSession, services: AppServices, me: DeskUser) -> Response:
+    return _account(request, session, services, me)
+
+
+@router.post("/desk/account/password")
+async def change_password(
+    request: Request, session: DbSession, services: AppServices, me: DeskWriter
+) -> Response:
+    form = await _form(request)
+    try:
+        if form.get("new", "") != form.get("again", ""):
+            raise ValidationFailed("the two new passwords differ", field="again")
+        users.change_own_password(
+            session,
+            actor=me.actor,
+            current=form.get("current", ""),
+            new=form.get("new", ""),
+            keep_session_id=me.session_id,
+        )
+    except LivetickerError as exc:
+        return _account(request, session, services, me, status=exc.status_code, error=exc)
+    return _done("/desk/account", "password")
+
+
+@router.post("/desk/account/sign-out-everywhere")
+def sign_out_everywhere(request: Request, session: DbSession, me: DeskWriter) -> Response:
+    """Ends every session of yours, this one too."""
+    sessions.sign_out_everywhere(session, user_id=me.actor.user_id)
+    response = RedirectResponse("/login", status_code=303, headers=PRIVATE_HEADERS)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/desk/account/tokens")
+async def create_token(
+    request: Request, session: DbSession, services: AppServices, me: DeskWriter
+) -> Response:
+    form = await _form(request)
+    try:
+        label = form.get("label", "").strip()
+        if len(label) > 80:
+            raise ValidationFailed("at most 80 characters", field="label")
+        secret = users.create_token(session, actor=me.actor, label=label)
+    except LivetickerError as exc:
+        return _account(request, session, services, me, status=exc.status_code, error=exc)
+    session.flush()
+    # Shown once, on this answer only: no redirect, and nothing may cache it.
+    return _account(request, session, services, me, new_token=secret)
+
+
+@router.post("/desk/account/tokens/{token_id:int}/revoke")
+def revoke_token(session: DbSession, me: DeskWriter, token_id: int) -> Response:
+    users.revoke_token(session, actor=me.actor, token_id=token_id)
+    return _done("/desk/account", "revoked")
+
+
+# -- admins: the accounts -------------------------------------------------------------------
+
+
+def _users(
+    request: Request,
+    session: DbSession,
+    services: AppServices,
+    me: SignedIn,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    context = {
+        "users": users.list_users(session, actor=me.actor),
+        "roles": [role.value for role in Role],
+        "form": {},
+        **extra,
+    }
+    return _page(request, services, "desk/users.html", context, me=me, status=status)
+
+
+@router.get("/desk/users")
+def user_list(
+    request: Request, session: DbSession, services: AppServices, me: DeskUser
+) -> Response:
+    return _users(request, session, services, me)
+
+
+@router.post("/desk/users")
+async def user_create(
+    request: Request, session: DbSession, services: AppServices, me: DeskWriter
+) -> Response:
+    form = await _form(request)
+    try:
+        with session.begin_nested():  # a refused account leaves nothing behind
+            users.create(
+                session,
+                actor=me.actor,
+                username=form.get("username", ""),
+                password=form.get("password", ""),
+                role=form.get("role", ""),
+                display_name=form.get("display_name", ""),
+            )
+    except LivetickerError as exc:
+        return _users(request, session, services, me, status=exc.status_code, error=exc, form=form)
+    return _done("/desk/users", "created")
+
+
+@router.post("/desk/users/{user_id:int}/{action}")
+async def user_action(
+    request: Request,
+    session: DbSession,
+    services: AppServices,
+    me: DeskWriter,
+    user_id: int,
+    action: str,
+) -> Response:
+    form = await _form(request)
+    try:
+        user = users.get(session, actor=me.actor, user_id=user_id)
+        if action == "role":
+            users.change_role(session, actor=me.actor, user=user, role=form.get("role", ""))
+            done = "role"
+        elif action == "disable":
+            users.set_active(session, actor=me.actor, user=user, active=False)
+            done = "disabled"
+        elif action == "enable":
+            users.set_active(session, actor=me.actor, user=user, active=True)
+            done = "enabled"
+        elif action == "password":
+            users.reset_password(
+                session, actor=me.actor, user=user, password=form.get("password", "")
+            )
+            done = "reset"
+        else:
+            return _users(request, session, services, me, status=404)
+    except LivetickerError as exc:
+        return _users(request, session, services, me, status=exc.status_code, error=exc)
+    return _done("/desk/users", done)

@@ -1,0 +1,108 @@
+"""The desk's sign-in in Debian's Chromium: signing in, a user locked out at once, and a
+form posted from another site refused."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import ADMIN_PASSWORD, LiveServer
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"needs Debian's Chromium at {CHROMIUM}"
+    ),
+]
+
+SHOTS = (
+    Path(os.environ.get("LIVETICKER_SCREENSHOTS", ""))
+    if os.environ.get("LIVETICKER_SCREENSHOTS")
+    else None
+)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _sign_in(page: Any, url: str, username: str, password: str) -> None:
+    page.goto(f"{url}/desk/account")
+    assert page.url.startswith(f"{url}/login?next=")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/desk/account")
+
+
+def _shot(page: Any, name: str) -> None:
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_sign_in_create_a_user_and_lock_them_out(chromium: Any, live_server: LiveServer) -> None:
+    url = live_server.url
+    admin = chromium.new_context(viewport={"width": 1280, "height": 900})
+    reporter = chromium.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = admin.new_page()
+        _sign_in(page, url, "chief", ADMIN_PASSWORD)
+        page.get_by_role("link", name="Users").click()
+        page.get_by_label("Username").fill("reporter")
+        page.get_by_label("Name shown with posts").fill("Field Reporter")
+        page.get_by_label("First password").fill("reporter's password")
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url(f"{url}/desk/users?done=created")
+        assert page.get_by_role("status").inner_text().startswith("The account has been created")
+        _shot(page, "desk-users")
+
+        theirs = reporter.new_page()
+        _sign_in(theirs, url, "reporter", "reporter's password")
+        assert "Field Reporter" in theirs.inner_text(".desk-who")
+        _shot(theirs, "desk-account-phone")
+
+        page.locator("#user-reporter").get_by_role("button", name="Disable").click()
+        page.wait_for_url(f"{url}/desk/users?done=disabled")
+        theirs.reload()
+        assert theirs.url.startswith(f"{url}/login?next=")  # locked out at once
+    finally:
+        admin.close()
+        reporter.close()
+
+
+def test_a_form_from_another_site_is_refused(chromium: Any, live_server: LiveServer) -> None:
+    url = live_server.url
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        _sign_in(page, url, "chief", ADMIN_PASSWORD)
+        # A page of another site that posts to the desk as soon as it opens (answered by
+        # the test itself: nothing leaves the machine).
+        attack = (
+            f'<form id="f" method="post" action="{url}/desk/account/tokens">'
+            '<input name="label" value="stolen"></form>'
+            '<script>document.getElementById("f").submit()</script>'
+        )
+        context.route(
+            "http://attacker.test/**",
+            lambda route: route.fulfill(status=200, content_type="text/html", body=attack),
+        )
+        with page.expect_response(f"{url}/desk/account/tokens") as answer:
+            page.goto("http://attacker.test/prize")
+        assert answer.value.status == 403
+        page.goto(f"{url}/desk/account")
+        assert "stolen" not in page.content()
+    finally:
+        context.close()
