@@ -11,7 +11,10 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 PREFIX = "LIVETICKER_"
 
@@ -70,6 +73,34 @@ class Settings:
     max_body_bytes: int = field(
         default=1_048_576, metadata=_meta("Largest request body accepted, in bytes (else 413).")
     )
+    media_dir: str = field(
+        default="",
+        metadata=_meta(
+            "Folder of uploaded images. Empty: `media` beside the SQLite database file, or "
+            "`./media` with PostgreSQL."
+        ),
+    )
+    media_url: str = field(
+        default="/media",
+        metadata=_meta(
+            "URL prefix of uploaded images. A path (`/media`) is served by the app itself, "
+            "cached for a year (names never change); a full URL "
+            "(`https://cdn.example.org/media`) is a CDN or object store serving the folder."
+        ),
+    )
+    media_max_bytes: int = field(
+        default=15_728_640,
+        metadata=_meta(
+            "Largest image upload, in bytes (else 413); the upload route's body limit follows it."
+        ),
+    )
+    media_max_pixels: int = field(
+        default=40_000_000,
+        metadata=_meta(
+            "Largest image upload in pixels, width × height (else 413), checked before the "
+            "image is decoded; at most 89,478,485 (Pillow's own limit)."
+        ),
+    )
     write_rate_per_minute: int = field(
         default=120,
         metadata=_meta(
@@ -100,6 +131,17 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def media_path(self) -> Path:
+        """The folder of uploaded images: LIVETICKER_MEDIA_DIR, else beside the database."""
+        if self.media_dir:
+            return Path(self.media_dir)
+        if self.is_sqlite:
+            database = make_url(self.database_url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                return Path(database).parent / "media"
+        return Path("media")
 
 
 def _cast(name: str, raw: str, type_name: Any) -> Any:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
+    StrictInt,
     StrictStr,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -40,6 +43,8 @@ MAX_AUDIT_ENTRIES = 500  # entries in one answer of the audit log
 MAX_CURSOR = 64  # characters of a paging cursor
 MAX_EVENT_ID = 2**53  # event ids, as JSON numbers stay exact
 MAX_ROW_ID = 2**62  # post ids, within every database's integer
+MAX_IMAGE_SIDE = 65_535  # pixels of an image's width or height (JPEG's largest)
+MAX_SRCSET = 8  # files of one image's srcset
 # How far ahead a post may be scheduled: a live blog plans hours or days ahead, and a
 # year typed wrong ("2062") should be refused rather than wait for decades.
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
@@ -113,11 +118,51 @@ class Patch(Strict):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
+def _no_comma(value: str) -> str:
+    if "," in value:
+        raise ValueError("must not contain a comma (commas separate the files of a srcset)")
+    return value
+
+
+Pixels = Annotated[StrictInt, Field(ge=1, le=MAX_IMAGE_SIDE)]
+
+
+class SourceInput(Strict):
+    """One file of an image's srcset: the same picture, `width` pixels wide."""
+
+    url: Annotated[Url, AfterValidator(_no_comma)]
+    width: Pixels
+
+
 class ImageInput(Strict):
+    """An image of a post or a blog. `width`, `height` (of `url`) and `srcset` are what
+    POST /api/v1/media answers: with them, pages reserve the image's space before it loads."""
+
     url: Url
     alt: Annotated[Line, Field(max_length=300), AfterValidator(_nonempty)]
     caption: Annotated[Text, Field(max_length=500)] = ""
     credit: Annotated[Line, Field(max_length=200)] = ""
+    width: Pixels | None = None
+    height: Pixels | None = None
+    srcset: Annotated[list[SourceInput], Field(max_length=MAX_SRCSET)] = []
+
+    @model_validator(mode="after")
+    def _whole_size(self) -> ImageInput:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("width and height go together: send both or neither")
+        widths = [source.width for source in self.srcset]
+        if len(set(widths)) != len(widths):
+            raise ValueError("the files of a srcset must differ in width")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """What posts and blogs store: an image without a size stays as it always was."""
+        data: dict[str, Any] = handler(self)
+        for name in ("width", "height", "srcset"):
+            if not data.get(name):
+                data.pop(name, None)
+        return data
 
 
 class SocialInput(Strict):
@@ -167,6 +212,9 @@ class CloseInput(Strict):
 
 
 PostStatus = Literal["published", "draft"]
+# A new post may also go straight to its blog's review queue; an existing draft is
+# submitted with its own call (domain.review.submit_post), which checks who may.
+NewPostStatus = Literal["published", "draft", "submitted"]
 
 
 def _publish_at_alone(value: datetime | None, info: ValidationInfo) -> datetime | None:
@@ -185,7 +233,7 @@ class PostCreate(Strict):
     pinned: StrictBool = False
     key_event: StrictBool = False
     # None: published when the author may publish, a draft otherwise.
-    status: PostStatus | None = None
+    status: NewPostStatus | None = None
     # A future time: scheduled, and published by the server then (editors only).
     publish_at: AwareDatetime | None = None
 
@@ -211,6 +259,12 @@ class PostUpdate(Patch):
 
 class DeleteInput(Strict):
     reason: Annotated[Text, Field(max_length=MAX_REASON)] = ""
+
+
+class ReturnInput(Strict):
+    """An editor sends a submitted post back to its author: the comment says what to change."""
+
+    comment: Annotated[Text, Field(max_length=2000), AfterValidator(_nonempty)]
 
 
 class PurgeInput(Strict):

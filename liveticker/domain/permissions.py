@@ -1,8 +1,9 @@
 """Who may see and change what. Every check the server makes lives here.
 
 Public readers see live and closed blogs and their published posts, nothing else.
-Contributors write and edit their own drafts. Editors and admins do everything on blogs,
-and only they publish or schedule posts; a scheduled post is hidden from readers like a draft.
+Contributors write and edit their own drafts and submit them for review. Editors and admins
+do everything on blogs, and only they publish or schedule posts; a submitted or scheduled
+post is hidden from readers like a draft.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from liveticker.exceptions import Forbidden, Unauthorized
 from liveticker.storage.models import Blog, Post
 
 PUBLIC_BLOG_STATUSES = ("live", "closed")
-# Posts not yet out, which staff list and readers never see: drafts and scheduled posts.
-UNPUBLISHED_STATUSES = ("draft", "scheduled")
+# Posts not yet out, which staff list and readers never see: drafts, posts waiting for
+# review and scheduled posts.
+UNPUBLISHED_STATUSES = ("draft", "submitted", "scheduled")
 
 
 def require_staff(actor: Actor | None) -> Actor:
@@ -46,7 +48,7 @@ def can_see_blog(actor: Actor | None, blog: Blog) -> bool:
 
 def can_see_post(actor: Actor | None, post: Post) -> bool:
     """Readers: published posts of public blogs; editors: all; contributors: published
-    posts and their own drafts and scheduled posts."""
+    posts and their own drafts, submitted and scheduled posts."""
     if actor is None:
         return post.status == "published" and post.blog.status in PUBLIC_BLOG_STATUSES
     if actor.is_editor:
@@ -57,10 +59,13 @@ def can_see_post(actor: Actor | None, post: Post) -> bool:
 
 
 def require_post_editable(actor: Actor | None, post: Post) -> Actor:
-    """Editors may edit any post; contributors only their own drafts."""
+    """Editors may edit any post; contributors only their own drafts (a submitted post
+    is the editors' until they return it or its author withdraws it)."""
     actor = require_staff(actor)
     if actor.is_editor:
         return actor
+    if post.author_id == actor.user_id and post.status == "submitted":
+        raise Forbidden("this post is waiting for review: withdraw it to edit it")
     if post.author_id != actor.user_id or post.status != "draft":
         raise Forbidden("contributors may only edit their own drafts")
     return actor

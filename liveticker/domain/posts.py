@@ -1,5 +1,9 @@
 """Posts: writing, editing, publishing, scheduling, pinning, deleting, purging, and the stream.
 
+Submitting for review, withdrawing and returning are in `domain.review`; the history's
+diffs and restoring an earlier revision in `domain.history`. Both change posts through
+`change_post` here, the one tail of every change.
+
 The stream is ordered newest first by (published_at, id) and paged with an opaque cursor
 naming the last post seen, so new posts arriving at the top never shift later pages.
 """
@@ -42,6 +46,7 @@ from liveticker.storage.models import Blog, Post, utcnow
 
 PURGED = "purged"
 SCHEDULED = "scheduled"
+SUBMITTED = "submitted"  # waiting in the blog's review queue (domain.review)
 GONE_MESSAGE = "this post has been removed"
 
 
@@ -136,12 +141,15 @@ def list_posts(
     limit: int = 20,
     status: str = "published",
 ) -> Page:
-    """Posts newest first; scheduled ones next due first. Staff may list drafts and
-    scheduled posts (contributors: their own)."""
+    """Posts newest first; scheduled ones next due first, submitted ones (the review
+    queue) longest waiting first. Staff may list drafts, submitted and scheduled posts
+    (contributors: their own)."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}", field="limit")
     if status not in ("published", *permissions.UNPUBLISHED_STATUSES):
-        raise ValidationFailed("status must be published, draft or scheduled", field="status")
+        raise ValidationFailed(
+            "status must be published, draft, submitted or scheduled", field="status"
+        )
     query = select(Post).where(Post.blog_id == blog.id, Post.status == status)
     if status in permissions.UNPUBLISHED_STATUSES:
         actor = permissions.require_staff(actor)
@@ -155,6 +163,14 @@ def list_posts(
             when, post_id = decode_cursor(before)
             query = query.where(
                 or_(Post.publish_at > when, and_(Post.publish_at == when, Post.id > post_id))
+            )
+    elif status == SUBMITTED:
+        # A queue: whoever has waited longest comes first.
+        order = (Post.submitted_at.asc(), Post.id.asc())
+        if before is not None:
+            when, post_id = decode_cursor(before)
+            query = query.where(
+                or_(Post.submitted_at > when, and_(Post.submitted_at == when, Post.id > post_id))
             )
     elif status == "draft":
         # Drafts have no published time yet; page them by creation instead.
@@ -177,6 +193,9 @@ def list_posts(
         if status == SCHEDULED:
             assert last.publish_at is not None
             next_cursor = _cursor(last.publish_at, last.id)
+        elif status == SUBMITTED:
+            assert last.submitted_at is not None
+            next_cursor = _cursor(last.submitted_at, last.id)
         elif status == "draft":
             next_cursor = _cursor(last.created_at, last.id)
         else:
@@ -259,6 +278,11 @@ def _rich_values(data: PostCreate | PostUpdate, fields: set[str]) -> dict[str, A
     return values
 
 
+def lock_post(session: Session, post: Post) -> None:
+    """Lock the post's blog for this transaction's writes and re-read the post (see `_lock`)."""
+    _lock(session, post.blog, post)
+
+
 def _lock(session: Session, blog: Blog, post: Post | None = None) -> None:
     """Lock the blog for this transaction's writes, then re-read the post too.
 
@@ -290,7 +314,7 @@ def _refuse_if_closed(blog: Blog) -> None:
 
 def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: PostCreate) -> Post:
     """Write a post: editors publish at once unless they ask for a draft or give a future
-    `publish_at` (scheduled); contributors draft."""
+    `publish_at` (scheduled); contributors draft, or submit it for review at once."""
     actor = permissions.require_staff(actor)
     teams.require_member(session, actor=actor, blog=blog)
     if data.publish_at is not None:
@@ -298,12 +322,12 @@ def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: Post
     else:
         status = data.status or ("published" if actor.is_editor else "draft")
     if not actor.is_editor:
-        if status != "draft":
+        if status not in ("draft", SUBMITTED):
             raise Forbidden("contributors write drafts; an editor publishes or schedules them")
         if data.pinned:
             raise Forbidden("only editors may pin posts")
     _lock(session, blog)
-    if status != "draft":
+    if status not in ("draft", SUBMITTED):  # a post waiting for review is not out yet
         _refuse_if_closed(blog)
     now = utcnow()
     if data.publish_at is not None:
@@ -322,6 +346,7 @@ def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: Post
         updated_at=now,
         published_at=now if status == "published" else None,
         publish_at=data.publish_at,
+        submitted_at=now if status == SUBMITTED else None,
         **_rich_values(data, {"images", "social", "body"}),
     )
     post.blog = blog
@@ -340,11 +365,22 @@ def create_post(session: Session, *, actor: Actor | None, blog: Blog, data: Post
     return post
 
 
-def update_post(session: Session, *, actor: Actor | None, post: Post, data: PostUpdate) -> Post:
+def update_post(
+    session: Session,
+    *,
+    actor: Actor | None,
+    post: Post,
+    data: PostUpdate,
+    action: str | None = None,
+    reason: str = "",
+) -> Post:
     """Edit, publish, schedule, unpublish, pin or unpin a post; readers get the change live.
 
     A future `publish_at` schedules a draft or reschedules a scheduled post; null cancels
-    the schedule (back to a draft); a status of "published" or "draft" ends it too.
+    the schedule (back to a draft); a status of "published" or "draft" ends it too. A
+    submitted post is published or scheduled by an editor, never made a draft here: it goes
+    back through `review.return_post` (with a comment) or `review.withdraw_post`.
+    `action` and `reason` name the revision when the caller knows better (a restore).
     """
     actor = permissions.require_staff(actor)
     blog = post.blog
@@ -371,6 +407,11 @@ def update_post(session: Session, *, actor: Actor | None, post: Post, data: Post
         status = SCHEDULED
     elif "publish_at" in fields and post.status == SCHEDULED:
         status = "draft"  # "publish_at": null cancels the schedule
+    if post.status == SUBMITTED and status == "draft":
+        raise Conflict(
+            "this post is waiting for review: an editor returns it with a comment, "
+            "or its author withdraws it"
+        )
     if scheduling:
         assert data.publish_at is not None
         if post.status == "published":
@@ -379,6 +420,10 @@ def update_post(session: Session, *, actor: Actor | None, post: Post, data: Post
         values["publish_at"] = data.publish_at
     if status != SCHEDULED:
         values["publish_at"] = None
+    if status != SUBMITTED:
+        values["submitted_at"] = None
+    if status != "draft":
+        values["review_comment"] = ""  # the comment was for the draft; it is done with
     if status != post.status:
         values["status"] = status
         if status == "published" and post.published_at is None:
@@ -386,7 +431,9 @@ def update_post(session: Session, *, actor: Actor | None, post: Post, data: Post
             values["published_at"] = now
     if status != "draft" and (status != post.status or scheduling):
         _refuse_if_closed(blog)
-    return change_post(session, actor=actor, post=post, values=values, now=now)
+    return change_post(
+        session, actor=actor, post=post, values=values, now=now, action=action, reason=reason
+    )
 
 
 def change_post(
@@ -396,13 +443,16 @@ def change_post(
     post: Post,
     values: dict[str, Any],
     now: datetime,
+    action: str | None = None,
     reason: str = "",
 ) -> Post:
     """Apply checked values to a post: the pin rule, a revision, and what readers see.
 
-    The one tail of every change of a post's fields and status, an editor's or the
-    scheduler's. Callers have checked the permission and locked the blog (`events.lock_blog`).
-    `reason`, if given, is kept in the revision (why the server changed the post).
+    The one tail of every change of a post's fields and status: an editor's, a
+    contributor's, a review's, a restore's or the scheduler's. Callers have checked the
+    permission and locked the blog (`events.lock_blog`). `action` names the revision
+    (derived from the change when None); `reason`, if given, is kept in it (why the
+    server changed the post, which revision a restore brought back).
     """
     blog = post.blog
     was_status = post.status
@@ -421,7 +471,7 @@ def change_post(
         blog=blog,
         post=post,
         actor=actor,
-        action=_action(was_status, post.status, changed),
+        action=action or _action(was_status, post.status, changed),
         changes=changed | ({"reason": reason} if reason else {}),
         now=now,
     )
@@ -433,7 +483,7 @@ def _action(was: str, now_is: str, changed: dict[str, Any]) -> str:
     """The revision's name for a change from status `was` to `now_is`."""
     if was == now_is:
         return "rescheduled" if "publish_at" in changed else "edited"
-    if now_is in ("published", SCHEDULED):
+    if now_is in ("published", SCHEDULED, SUBMITTED):
         return now_is
     return "unscheduled" if was == SCHEDULED else "unpublished"
 
@@ -455,6 +505,7 @@ def delete_post(
             "status": "deleted",
             "pinned": False,
             "publish_at": None,
+            "submitted_at": None,
             "deleted_at": now,
             "delete_reason": data.reason if data else "",
         },
@@ -489,6 +540,8 @@ def purge_post(session: Session, *, actor: Actor | None, post: Post, data: Purge
     post.key_event = False
     post.status = PURGED
     post.publish_at = None
+    post.submitted_at = None
+    post.review_comment = ""  # an editor's comment quotes the post as often as not
     post.deleted_at = post.deleted_at or now
     post.delete_reason = ""  # a reason often quotes what was wrong: it goes too
     post.updated_at = now
@@ -540,6 +593,7 @@ __all__ = [
     "find_post_by_code",
     "get_post",
     "list_posts",
+    "lock_post",
     "post_revisions",
     "published_count",
     "purge_post",

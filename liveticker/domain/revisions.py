@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from liveticker.domain.accounts import Actor
 from liveticker.storage.models import Blog, Post, Revision, utcnow
 
-# Derived or bookkeeping fields that would only add noise to the history.
-_NOT_RECORDED = frozenset({"body_html", "updated_at", "version"})
+# Derived or bookkeeping fields that would only add noise to the history (a revision's
+# own time says when a post was submitted).
+_NOT_RECORDED = frozenset({"body_html", "updated_at", "version", "submitted_at"})
 
 
 def apply_changes(target: Blog | Post, values: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -15,17 +15,37 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from liveticker.storage.models import Event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "liveticker_write"
 PENDING_EVENTS = "liveticker.events"  # session.info key, filled by domain.events.record
+_SAVEPOINTS = "liveticker.savepoints"  # session.info key: pending events at each savepoint
 
 
 def _forget_events(session: Session) -> None:
     session.info.pop(PENDING_EVENTS, None)
+    session.info.pop(_SAVEPOINTS, None)
+
+
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_SAVEPOINTS, {})
+        marks[id(transaction)] = len(session.info.get(PENDING_EVENTS, []))
+
+
+def _drop_rolled_back_events(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rollback takes the events it undid along: a savepoint's since it began, the whole
+    transaction's all of them. (Not `after_rollback`: that fires for savepoints too.)"""
+    if not previous_transaction.nested:
+        if previous_transaction.parent is None:
+            _forget_events(session)
+        return
+    mark = session.info.get(_SAVEPOINTS, {}).get(id(previous_transaction))
+    if mark is not None:
+        del session.info.get(PENDING_EVENTS, [])[mark:]
 
 
 def normalize_url(url: str) -> str:
@@ -85,7 +105,8 @@ class Database:
         self.commit_listeners: list[CommitListener] = []
         for factory in (self.sessions, self.write_sessions):
             event.listen(factory, "after_commit", self._after_commit)
-            event.listen(factory, "after_rollback", _forget_events)
+            event.listen(factory, "after_transaction_create", _mark_savepoint)
+            event.listen(factory, "after_soft_rollback", _drop_rolled_back_events)
 
     def _after_commit(self, session: Session) -> None:
         committed: list[Event] = session.info.pop(PENDING_EVENTS, [])

@@ -149,8 +149,8 @@ class Post(Base):
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
-    # draft, scheduled (publish_at is set), published, deleted (soft: kept for the record)
-    # or purged (content erased).
+    # draft, submitted (for review: submitted_at is set), scheduled (publish_at is set),
+    # published, deleted (soft: kept for the record) or purged (content erased).
     status: Mapped[str] = mapped_column(String(10), default="draft")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     key_event: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -158,6 +158,11 @@ class Post(Base):
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the server publishes a scheduled post; set exactly while status is "scheduled".
     publish_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When it joined the review queue; set exactly while status is "submitted".
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Why an editor returned it to its author; kept while it is a draft, cleared when it
+    # is submitted again, published or scheduled.
+    review_comment: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     delete_reason: Mapped[str] = mapped_column(Text, default="")
@@ -254,3 +259,27 @@ class BlogMember(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
+
+
+class Media(Base):
+    """An uploaded image: who uploaded it, when, and the files stored for it.
+
+    The upload itself is never kept: `renditions` are the re-encoded files, narrowest
+    first (`{"file", "width", "height", "bytes"}`, `file` relative to the media folder);
+    `width` and `height` are those of the largest, which pages use as the image's size.
+    """
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # random; in every file's name
+    format: Mapped[str] = mapped_column(String(8))  # of the stored files: jpeg, png, webp
+    source_format: Mapped[str] = mapped_column(String(8))  # of the upload (a gif is kept as png)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)  # of the upload
+    renditions: Mapped[list[Any]] = mapped_column(default=list)
+    uploaded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

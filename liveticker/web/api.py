@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from liveticker import __version__
-from liveticker.domain import accounts, audit, blogs, events, posts, teams
+from liveticker.domain import accounts, audit, blogs, events, history, media, posts, review, teams
 from liveticker.domain.inputs import (
     MAX_AUDIT_ENTRIES,
     MAX_CHANGES,
@@ -27,24 +27,37 @@ from liveticker.domain.inputs import (
     PostCreate,
     PostUpdate,
     PurgeInput,
+    ReturnInput,
 )
 from liveticker.live.wire import Message, client_payload
 from liveticker.web.caching import not_modified
-from liveticker.web.deps import AppServices, DbSession, MaybeActor, Writer, limit_sign_in
+from liveticker.web.deps import (
+    AppServices,
+    DbSession,
+    MaybeActor,
+    Uploader,
+    Writer,
+    limit_sign_in,
+)
 from liveticker.web.schemas import (
     AuditEntryOut,
     BlogOut,
     ChangeOut,
     ChangesOut,
+    MediaOut,
     MemberOut,
     PostOut,
     PostPage,
+    ReviewQueueOut,
+    RevisionDiffOut,
     RevisionOut,
     StatusOut,
     TokenOut,
 )
 
 router = APIRouter(prefix="/api/v1")
+# Image uploads have a body limit of their own (LIVETICKER_MEDIA_MAX_BYTES): web.middleware.
+MEDIA_PATH = "/api/v1/media"
 
 ERRORS: dict[int | str, dict[str, str]] = {
     400: {"description": "Malformed request (invalid JSON, bad cursor)"},
@@ -167,10 +180,11 @@ def list_posts(
     slug: str,
     before: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
-    status: Annotated[str, Query(pattern="^(published|draft|scheduled)$")] = "published",
+    status: Annotated[str, Query(pattern="^(published|draft|submitted|scheduled)$")] = "published",
 ) -> PostPage:
-    """Posts newest first (scheduled ones: next due first); pass `next_cursor` back as
-    `before` for the next page. Drafts and scheduled posts are for staff."""
+    """Posts newest first (scheduled ones: next due first; submitted ones, the review
+    queue: longest waiting first); pass `next_cursor` back as `before` for the next page.
+    Drafts, submitted and scheduled posts are for staff (contributors: their own)."""
     blog = blogs.get_blog(session, slug=slug, actor=actor)
     page = posts.list_posts(
         session, blog=blog, actor=actor, before=before, limit=limit, status=status
@@ -235,6 +249,21 @@ def purge_post(
     return PostOut.of(posts.purge_post(session, actor=actor, post=post, data=data))
 
 
+@router.post("/media", status_code=201, response_model=MediaOut, responses=ERRORS, tags=["media"])
+def upload_media(
+    session: DbSession, actor: Uploader, services: AppServices, file: UploadFile
+) -> MediaOut:
+    """Upload an image (multipart/form-data, field `file`; staff): JPEG, PNG, WebP or GIF.
+
+    It is decoded and stored again without its metadata (EXIF with GPS, XMP, ICC), upright
+    and in sRGB, in widths up to 1600 pixels (never enlarged). Add `alt` (and a `caption`,
+    a `credit`) to the answer and it is an image of a post or a blog's lead image.
+    """
+    library = services.media
+    data = file.file.read(library.max_bytes + 1)  # one byte over is enough to refuse it
+    return MediaOut.of(media.upload(session, actor=actor, data=data, library=library), library)
+
+
 @router.get("/audit", response_model=list[AuditEntryOut], responses=ERRORS, tags=["auth"])
 def audit_log(
     session: DbSession,
@@ -257,6 +286,90 @@ def post_revisions(
     blog = blogs.get_blog(session, slug=slug, actor=actor)
     post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
     return [RevisionOut.of(r) for r in posts.post_revisions(session, actor=actor, post=post)]
+
+
+@router.get(
+    "/blogs/{slug}/posts/{post_id}/history",
+    response_model=list[RevisionDiffOut],
+    responses=ERRORS,
+    tags=["posts"],
+)
+def post_history(
+    session: DbSession, actor: MaybeActor, slug: str, post_id: PostId
+) -> list[RevisionDiffOut]:
+    """The post's history as readable changes: each field old → new, text word by word."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    diffs = history.revision_diffs(session, actor=actor, post=post)
+    return [RevisionDiffOut.of(diff) for diff in diffs]
+
+
+@router.post(
+    "/blogs/{slug}/posts/{post_id}/revisions/{revision_id}/restore",
+    response_model=PostOut,
+    responses=ERRORS,
+    tags=["posts"],
+)
+def restore_revision(
+    session: DbSession, actor: Writer, slug: str, post_id: PostId, revision_id: int
+) -> PostOut:
+    """Give the post its headline, body, images and quoted post as of that revision, as a
+    new revision; readers of a published post see it at once."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    restored = history.restore_revision(session, actor=actor, post=post, revision_id=revision_id)
+    return PostOut.of(restored)
+
+
+@router.post(
+    "/blogs/{slug}/posts/{post_id}/submit",
+    response_model=PostOut,
+    responses=ERRORS,
+    tags=["review"],
+)
+def submit_post(session: DbSession, actor: Writer, slug: str, post_id: PostId) -> PostOut:
+    """Put a draft in the blog's review queue (its author, or an editor)."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    return PostOut.of(review.submit_post(session, actor=actor, post=post))
+
+
+@router.post(
+    "/blogs/{slug}/posts/{post_id}/withdraw",
+    response_model=PostOut,
+    responses=ERRORS,
+    tags=["review"],
+)
+def withdraw_post(session: DbSession, actor: Writer, slug: str, post_id: PostId) -> PostOut:
+    """Take a submitted post back out of the queue, a draft again (its author only)."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    return PostOut.of(review.withdraw_post(session, actor=actor, post=post))
+
+
+@router.post(
+    "/blogs/{slug}/posts/{post_id}/return",
+    response_model=PostOut,
+    responses=ERRORS,
+    tags=["review"],
+)
+def return_post(
+    session: DbSession, actor: Writer, slug: str, post_id: PostId, data: ReturnInput
+) -> PostOut:
+    """Send a submitted post back to its author as a draft, with a comment (editors)."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    post = posts.get_post(session, blog=blog, post_id=post_id, actor=actor)
+    return PostOut.of(review.return_post(session, actor=actor, post=post, data=data))
+
+
+@router.get(
+    "/blogs/{slug}/review-queue", response_model=ReviewQueueOut, responses=ERRORS, tags=["review"]
+)
+def review_queue(session: DbSession, actor: MaybeActor, slug: str) -> ReviewQueueOut:
+    """How many posts wait for review, and since when (editors on the team); the posts
+    themselves: `GET /blogs/{slug}/posts?status=submitted`."""
+    blog = blogs.get_blog(session, slug=slug, actor=actor)
+    return ReviewQueueOut.of(review.queue(session, actor=actor, blog=blog))
 
 
 @router.get(

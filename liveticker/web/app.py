@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from liveticker import __version__
 from liveticker.domain import events
+from liveticker.domain.media import Library
 from liveticker.domain.ratelimit import RateLimiter
 from liveticker.live import scheduler, stream
 from liveticker.live.bus import RedisPublisher, RedisSubscriber, channel_name
@@ -25,7 +26,7 @@ from liveticker.live.wire import Message
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
 from liveticker.storage.models import Event
-from liveticker.web import api, desk, errors, pages
+from liveticker.web import api, desk, desk_blogs, errors, pages
 from liveticker.web.middleware import BodyLimit
 from liveticker.web.services import Services
 
@@ -41,6 +42,22 @@ class CachedStatic(StaticFiles):
         response = await super().get_response(path, scope)
         if response.status_code in (200, 304):
             response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
+class MediaFiles(StaticFiles):
+    """Uploaded images: their names never change, so caches may keep them for a year."""
+
+    async def check_config(self) -> None:
+        # Until the first upload the folder may not exist: that is 404s, not an error.
+        if self.directory is not None and Path(self.directory).is_dir():
+            await super().check_config()
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 206, 304):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
 
@@ -85,6 +102,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         heartbeat_seconds=settings.heartbeat_seconds,
     )
     channel = channel_name(database.url)
+    media = Library(
+        directory=settings.media_path.absolute(),
+        url=settings.media_url,
+        max_bytes=settings.media_max_bytes,
+        max_pixels=settings.media_max_pixels,
+    )
     publisher = RedisPublisher(settings.redis_url, channel=channel) if settings.redis_url else None
 
     def on_commit(committed: list[Event]) -> None:
@@ -144,11 +167,24 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # Logins are tried per address; a tenth of the write rate still lets a desk sign in.
         login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
         account_login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
+        media=media,
     )
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(desk.router)
+    app.include_router(desk_blogs.router)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if media.served_here:
+        app.mount(
+            media.url.rstrip("/"), MediaFiles(directory=media.directory, check_dir=False), "media"
+        )
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={
+            path: max(media.body_limit, settings.max_body_bytes)
+            for path in (api.MEDIA_PATH, desk_blogs.UPLOAD_PATH)
+        },
+    )
     return app

@@ -60,6 +60,18 @@ def _writer(request: Request, actor: MaybeActor) -> Actor | None:
 Writer = Annotated[Actor | None, Depends(_writer)]
 
 
+def _uploader(request: Request) -> Actor | None:
+    """A writer asked in a short transaction of its own, for routes that work long before
+    they write (decoding an image): their request's transaction then opens at its first
+    statement, after that work, and never holds SQLite's write lock through it."""
+    with services_of(request).database.transaction() as session:
+        actor = _actor(request, session)
+    return _writer(request, actor)
+
+
+Uploader = Annotated[Actor | None, Depends(_uploader)]
+
+
 def limit_sign_in(request: Request, services: Services, username: str) -> None:
     """Sign-in attempts are limited per address and per account (a guessing attack spread
     over many addresses still meets the second)."""

@@ -1,6 +1,7 @@
 """The desk's pages for accounts: sign in and out, your own password and API tokens, and the
-admins' user management. Server-rendered forms that post and redirect, so they work
-without JavaScript; the rules are the domain's (sessions, users), as for the API and CLI.
+admins' user management (the blogs' pages are in desk_blogs). Server-rendered forms that
+post and redirect, so they work without JavaScript; the rules are the domain's (sessions,
+users), as for the API and CLI.
 
 Every page is private (`Cache-Control: no-store`) and may not be framed; every form that
 changes something carries the session's CSRF token and must come from this site.
@@ -12,13 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from liveticker.domain import sessions, teams, users
+from liveticker.domain import sessions, users
 from liveticker.domain.accounts import Role
 from liveticker.domain.sessions import SignedIn
 from liveticker.exceptions import LivetickerError, ValidationFailed
-from liveticker.storage.models import Blog
 from liveticker.web.deps import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -39,7 +38,9 @@ PRIVATE_HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
 }
-MAX_FIELD = 1000  # characters of any one form field (passwords included)
+# Characters of any one form field: above the largest field a model takes (a post's
+# 20,000-character body), which then checks each field's own limit.
+MAX_FIELD = 25_000
 # What a redirect after a successful form may announce: fixed texts, never user input.
 DONE = {
     "password": "Your password has been changed. Your other sessions were signed out.",
@@ -50,10 +51,32 @@ DONE = {
     "disabled": "The account has been disabled and signed out everywhere.",
     "enabled": "The account has been enabled.",
     "reset": "The password has been reset and the account signed out everywhere.",
+    "blog-created": "The blog has been created, as a draft. Publish it when it is ready.",
+    "published": "The post is published.",
+    "draft": "The draft is saved.",
+    "scheduled": "The post is scheduled.",
+    "saved": "The post is saved.",
+    "pin": "The post is pinned.",
+    "unpin": "The post is no longer pinned.",
+    "key-event": "The post is marked as a key event.",
+    "no-key-event": "The post is no longer a key event.",
+    "publish": "The post is published.",
+    "unpublish": "The post is back to a draft; readers no longer see it.",
+    "delete": "The post is deleted; readers no longer see it.",
+    "blog-publish": "The blog is live: readers can follow it now.",
+    "submitted": "The post is in the review queue; an editor will publish it or return it.",
+    "submit": "The post is in the review queue; an editor will publish it or return it.",
+    "withdraw": "The post is back with you as a draft.",
+    "return": "The post is returned to its author with your comment.",
+    "restored": "The earlier version is restored, as a new revision.",
+    "blog-key-points": "The key points are saved.",
+    "blog-settings": "The blog's settings are saved.",
+    "blog-close": "The blog is closed.",
+    "blog-reopen": "The blog is live again.",
 }
 
 
-def _page(
+def page(
     request: Request,
     services: AppServices,
     template: str,
@@ -80,14 +103,15 @@ def _done(path: str, what: str) -> Response:
     return RedirectResponse(f"{path}?done={what}", status_code=303, headers=PRIVATE_HEADERS)
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_fields(request: Request) -> dict[str, str]:
     """The posted fields as text, each at most MAX_FIELD characters."""
     values: dict[str, str] = {}
-    for name, value in (await request.form()).items():
-        if isinstance(value, str):
-            if len(value) > MAX_FIELD:
-                raise ValidationFailed(f"at most {MAX_FIELD} characters", field=name)
-            values[name] = value
+    async with request.form() as form:  # closes any file a client sent along
+        for name, value in form.items():
+            if isinstance(value, str):
+                if len(value) > MAX_FIELD:
+                    raise ValidationFailed(f"at most {MAX_FIELD} characters", field=name)
+                values[name] = value
     return values
 
 
@@ -111,13 +135,13 @@ def login_form(
 ) -> Response:
     if signed_in is not None:
         return RedirectResponse(safe_next(next), status_code=303, headers=PRIVATE_HEADERS)
-    return _page(request, services, "desk/login.html", {"next": safe_next(next), "username": ""})
+    return page(request, services, "desk/login.html", {"next": safe_next(next), "username": ""})
 
 
 @router.post("/login")
 async def login(request: Request, session: DbSession, services: AppServices) -> Response:
     require_same_origin(request)  # no session yet: a login from another site is refused
-    form = await _form(request)
+    form = await form_fields(request)
     username, target = form.get("username", ""), safe_next(form.get("next"))
     context: dict[str, Any] = {"next": target, "username": username}
     try:
@@ -130,7 +154,7 @@ async def login(request: Request, session: DbSession, services: AppServices) -> 
         )
     except LivetickerError as exc:
         context["error"] = exc
-        return _page(request, services, "desk/login.html", context, status=exc.status_code)
+        return page(request, services, "desk/login.html", context, status=exc.status_code)
     response = RedirectResponse(target, status_code=303, headers=PRIVATE_HEADERS)
     response.set_cookie(
         SESSION_COOKIE,
@@ -155,16 +179,6 @@ def logout(request: Request, session: DbSession, me: DeskWriter) -> Response:
 # -- the desk home and your own account ---------------------------------------------------
 
 
-@router.get("/desk")
-def home(request: Request, session: DbSession, services: AppServices, me: DeskUser) -> Response:
-    query = select(Blog).order_by(Blog.updated_at.desc()).limit(200)
-    mine = teams.blog_ids_of(session, actor=me.actor)
-    if mine is not None:  # admins see every blog; staff the blogs of their teams
-        query = query.where(Blog.id.in_(mine))
-    blogs = list(session.scalars(query))
-    return _page(request, services, "desk/home.html", {"blogs": blogs}, me=me)
-
-
 def _account(
     request: Request,
     session: DbSession,
@@ -176,7 +190,7 @@ def _account(
 ) -> Response:
     tokens = users.list_tokens(session, actor=me.actor)
     context = {"tokens": tokens, "new_token": None, **extra}
-    return _page(request, services, "desk/account.html", context, me=me, status=status)
+    return page(request, services, "desk/account.html", context, me=me, status=status)
 
 
 @router.get("/desk/account")
@@ -188,7 +202,7 @@ def account(request: Request, session: DbSession, services: AppServices, me: Des
 async def change_password(
     request: Request, session: DbSession, services: AppServices, me: DeskWriter
 ) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         if form.get("new", "") != form.get("again", ""):
             raise ValidationFailed("the two new passwords differ", field="again")
@@ -217,7 +231,7 @@ def sign_out_everywhere(request: Request, session: DbSession, me: DeskWriter) ->
 async def create_token(
     request: Request, session: DbSession, services: AppServices, me: DeskWriter
 ) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         label = form.get("label", "").strip()
         if len(label) > 80:
@@ -254,7 +268,7 @@ def _users(
         "form": {},
         **extra,
     }
-    return _page(request, services, "desk/users.html", context, me=me, status=status)
+    return page(request, services, "desk/users.html", context, me=me, status=status)
 
 
 @router.get("/desk/users")
@@ -268,7 +282,7 @@ def user_list(
 async def user_create(
     request: Request, session: DbSession, services: AppServices, me: DeskWriter
 ) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         with session.begin_nested():  # a refused account leaves nothing behind
             users.create(
@@ -293,7 +307,7 @@ async def user_action(
     user_id: int,
     action: str,
 ) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         user = users.get(session, actor=me.actor, user_id=user_id)
         if action == "role":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,17 +16,22 @@ class BodyLimit:
     """Refuse request bodies over `max_bytes` with 413 before a route parses them.
 
     The body is read up front (it is bounded) so an oversized upload is refused whether
-    or not it announced its Content-Length, and the route sees an ordinary body.
+    or not it announced its Content-Length, and the route sees an ordinary body. The
+    paths in `larger` (image uploads) have limits of their own instead.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -33,8 +39,8 @@ class BodyLimit:
                 except ValueError:
                     await _refuse(send, 400, "bad_request", "invalid Content-Length header")
                     return
-                if declared > self.max_bytes:
-                    await self._too_large(send)
+                if declared > limit:
+                    await _too_large(send, limit)
                     return
         chunks: list[bytes] = []
         size = 0
@@ -44,8 +50,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(send)
+            if size > limit:
+                await _too_large(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -62,13 +68,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
-        await _refuse(
-            send,
-            413,
-            "payload_too_large",
-            f"the request body is larger than {self.max_bytes} bytes",
-        )
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _refuse(send, 413, "payload_too_large", f"the request body is larger than {limit} bytes")
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from liveticker.domain.blogs import key_points_html
-from liveticker.storage.models import AuditEntry, Blog, Post, Revision, User
+from liveticker.domain.history import FieldChange, RevisionDiff
+from liveticker.domain.media import Library
+from liveticker.domain.review import Queue
+from liveticker.storage.models import AuditEntry, Blog, Media, Post, Revision, User
+
+
+class SourceOut(BaseModel):
+    url: str
+    width: int
 
 
 class ImageOut(BaseModel):
@@ -16,6 +24,28 @@ class ImageOut(BaseModel):
     alt: str
     caption: str = ""
     credit: str = ""
+    width: int | None = None
+    height: int | None = None
+    srcset: list[SourceOut] = []
+
+
+class MediaOut(BaseModel):
+    """An uploaded image: with `alt` (and a caption and credit) added, an image of a post."""
+
+    url: str
+    width: int
+    height: int
+    srcset: list[SourceOut]
+
+    @classmethod
+    def of(cls, media: Media, library: Library) -> MediaOut:
+        files = media.renditions
+        return cls(
+            url=library.url_of(files[-1]["file"]),
+            width=media.width,
+            height=media.height,
+            srcset=[SourceOut(url=library.url_of(f["file"]), width=f["width"]) for f in files],
+        )
 
 
 class SocialOut(BaseModel):
@@ -93,6 +123,8 @@ class PostOut(BaseModel):
     created_at: datetime
     published_at: datetime | None
     publish_at: datetime | None  # when the server publishes it (scheduled posts only)
+    submitted_at: datetime | None  # when it joined the review queue (submitted posts only)
+    review_comment: str  # why an editor returned it (a returned draft only; else "")
     updated_at: datetime
     deleted_at: datetime | None = None
     delete_reason: str | None = None
@@ -120,6 +152,8 @@ class PostOut(BaseModel):
             created_at=post.created_at,
             published_at=post.published_at,
             publish_at=post.publish_at,
+            submitted_at=post.submitted_at,
+            review_comment=post.review_comment,
             updated_at=post.updated_at,
             deleted_at=post.deleted_at if deleted else None,
             delete_reason=post.delete_reason if deleted else None,
@@ -147,6 +181,49 @@ class RevisionOut(BaseModel):
             created_at=revision.created_at,
             changes=revision.changes,
         )
+
+
+class FieldChangeOut(BaseModel):
+    field: str
+    old: Any
+    new: Any
+    # Text fields, word by word: "equal" and "delete" segments spell the old text,
+    # "equal" and "insert" ones the new. Null for other fields.
+    words: list[tuple[Literal["equal", "delete", "insert"], str]] | None
+
+    @classmethod
+    def of(cls, change: FieldChange) -> FieldChangeOut:
+        return cls(field=change.field, old=change.old, new=change.new, words=change.words)
+
+
+class RevisionDiffOut(BaseModel):
+    id: int
+    action: str
+    user: str | None
+    created_at: datetime
+    note: str
+    changes: list[FieldChangeOut]
+
+    @classmethod
+    def of(cls, diff: RevisionDiff) -> RevisionDiffOut:
+        revision = diff.revision
+        return cls(
+            id=revision.id,
+            action=revision.action,
+            user=revision.user.username if revision.user else None,
+            created_at=revision.created_at,
+            note=diff.note,
+            changes=[FieldChangeOut.of(change) for change in diff.changes],
+        )
+
+
+class ReviewQueueOut(BaseModel):
+    count: int
+    oldest_submitted_at: datetime | None
+
+    @classmethod
+    def of(cls, queue: Queue) -> ReviewQueueOut:
+        return cls(count=queue.count, oldest_submitted_at=queue.oldest_submitted_at)
 
 
 class MemberOut(BaseModel):

@@ -1,5 +1,5 @@
 """What one app holds for its lifetime, as one typed object: settings, the database, the
-templates, the live hub with its fragment renderers, and the rate limiters.
+templates, the live hub with its fragment renderers, the rate limiters and the media library.
 
 `create_app` builds it; routes reach it through the `AppServices` dependency (web.deps).
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
+from liveticker.domain.media import Library
 from liveticker.domain.ratelimit import RateLimiter
 from liveticker.live.hub import Hub
 from liveticker.settings import Settings
@@ -26,6 +27,7 @@ class Services:
     write_limiter: RateLimiter  # per account
     login_limiter: RateLimiter  # sign-in attempts per address
     account_login_limiter: RateLimiter  # sign-in attempts per account, from any address
+    media: Library  # where uploaded images go, and their limits
 
 
 def services_of(connection: HTTPConnection) -> Services:

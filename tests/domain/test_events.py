@@ -267,3 +267,49 @@ def test_one_transaction_that_writes_and_deletes_hands_the_hub_only_the_present(
         ("remove", {"id": post.id}),
     ]
     assert "SECRET" not in repr(_log(database, "storm"))
+
+
+def test_a_savepoint_rolled_back_takes_its_events_along(database: Database, make_blog: Any) -> None:
+    """The desk retries a refused form inside a savepoint: what it logged must not reach
+    live readers when the savepoint is rolled back and the request commits."""
+    make_blog("storm")
+    received: list[list[Any]] = []
+    database.commit_listeners.append(received.append)
+    try:
+        with database.transaction() as session:
+            blog = blogs.get_blog(session, slug="storm", actor=None)
+            actor = accounts.Actor.of(accounts.get_user(session, "editor"))
+            kept = posts.create_post(session, actor=actor, blog=blog, data=PostCreate(body="kept"))
+            try:
+                with session.begin_nested():
+                    posts.create_post(
+                        session, actor=actor, blog=blog, data=PostCreate(body="SECRET refused")
+                    )
+                    raise RuntimeError("refused")
+            except RuntimeError:
+                pass
+    finally:
+        database.commit_listeners.remove(received.append)
+    [committed] = received
+    assert [(e.kind, e.data["id"]) for e in committed] == [("post", kept.id)]
+    assert "SECRET" not in repr(_log(database, "storm"))
+
+
+def test_a_transaction_rolled_back_hands_the_hub_nothing(
+    database: Database, make_blog: Any
+) -> None:
+    make_blog("storm")
+    received: list[list[Any]] = []
+    database.commit_listeners.append(received.append)
+    try:
+        with database.transaction() as session:
+            blog = blogs.get_blog(session, slug="storm", actor=None)
+            actor = accounts.Actor.of(accounts.get_user(session, "editor"))
+            posts.create_post(session, actor=actor, blog=blog, data=PostCreate(body="SECRET"))
+            session.rollback()
+        with database.transaction() as session:  # the next transaction starts clean
+            blog = blogs.get_blog(session, slug="storm", actor=None)
+            posts.create_post(session, actor=actor, blog=blog, data=PostCreate(body="kept"))
+    finally:
+        database.commit_listeners.remove(received.append)
+    assert [[e.data["body_html"] for e in batch] for batch in received] == [["<p>kept</p>\n"]]

@@ -106,3 +106,86 @@ def test_a_form_from_another_site_is_refused(chromium: Any, live_server: LiveSer
         assert "stolen" not in page.content()
     finally:
         context.close()
+
+
+def test_a_post_written_at_the_desk_reaches_an_open_reader_page(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    url = live_server.url
+    desk = chromium.new_context(viewport={"width": 1280, "height": 900})
+    reader = chromium.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = desk.new_page()
+        _sign_in(page, url, "desk", "correct horse battery")
+        page.get_by_role("link", name="Desk", exact=True).click()
+        page.get_by_label("Title").fill("Harbour fire")
+        page.get_by_label("Address").fill("harbour-fire")
+        page.get_by_role("button", name="Create the blog").click()
+        page.wait_for_url(f"{url}/desk/blogs/harbour-fire?done=blog-created")
+        page.get_by_role("button", name="Publish the blog").click()
+        page.wait_for_url(f"{url}/desk/blogs/harbour-fire?done=blog-publish")
+
+        readers_page = reader.new_page()
+        readers_page.goto(f"{url}/blogs/harbour-fire")
+        page.keyboard.press("Alt+N")  # the shortcut the composer shows
+        assert page.evaluate("document.activeElement.name") == "headline"
+        page.keyboard.type("Crews reach the pier")
+        page.get_by_label("Text", exact=True).fill("Firefighters are **on the pier** now.")
+        page.wait_for_selector(".preview-body strong")  # the live preview, sanitized
+        page.keyboard.press("Control+Enter")
+        page.wait_for_url(f"{url}/desk/blogs/harbour-fire?done=published#composer")
+        readers_page.wait_for_selector("text=Crews reach the pier", timeout=5000)  # no reload
+        _shot(page, "desk-blog")
+        _shot(readers_page, "desk-reader-phone")
+    finally:
+        desk.close()
+        reader.close()
+
+
+def test_an_uploaded_photo_reaches_readers_without_its_gps(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    import io
+
+    import httpx
+    from PIL import Image
+
+    from tests.images import camera_jpeg
+
+    url = live_server.url
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        _sign_in(page, url, "desk", "correct horse battery")
+        page.goto(f"{url}/desk")
+        page.get_by_label("Title").fill("Dam watch")
+        page.get_by_label("Address").fill("dam-watch")
+        page.get_by_role("button", name="Create the blog").click()
+        page.get_by_role("button", name="Publish the blog").click()
+        page.wait_for_url(f"{url}/desk/blogs/dam-watch?done=blog-publish")
+        page.get_by_text("Image", exact=True).click()  # open the image fields
+        page.set_input_files(
+            "#f-image_file",
+            files=[{"name": "dam.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}],
+        )
+        page.wait_for_selector("text=Now describe it in the alt text")
+        assert page.evaluate("document.activeElement.name") == "image_alt"
+        page.keyboard.type("Water pouring over the dam wall")
+        page.get_by_label("Text", exact=True).fill("The dam is overflowing.")
+        page.get_by_role("button", name="Publish now").click()
+        page.wait_for_url(f"{url}/desk/blogs/dam-watch?done=published#composer")
+
+        reader = context.new_page()
+        reader.goto(f"{url}/blogs/dam-watch")
+        image = reader.locator("img[alt='Water pouring over the dam wall']")
+        assert image.get_attribute("width") == "1600"
+        assert image.get_attribute("height") == "800"
+        assert image.get_attribute("srcset")
+        served = httpx.get(url + str(image.get_attribute("src")), timeout=10)
+        assert served.status_code == 200
+        photo = Image.open(io.BytesIO(served.content))
+        assert dict(photo.getexif()) == {}
+        assert b"GPS" not in served.content
+        assert b"PhoneMaker" not in served.content
+    finally:
+        context.close()
