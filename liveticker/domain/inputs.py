@@ -253,6 +253,9 @@ class PostUpdate(Patch):
     status: PostStatus | None = None
     # A future time (re)schedules the post; null cancels a schedule (back to a draft).
     publish_at: AwareDatetime | None = None
+    # The post's `updated_at` when the editor started: an edit saved over a newer one
+    # (someone else's) is refused with 409 instead of silently overwriting it.
+    based_on: AwareDatetime | None = None
 
     _check_publish_at = field_validator("publish_at")(_publish_at_alone)
 

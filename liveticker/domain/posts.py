@@ -389,6 +389,11 @@ def update_post(
     actor = permissions.require_post_editable(actor, post)
     if post.status in ("deleted", PURGED):
         raise Conflict(f"a {post.status} post cannot be edited")
+    if data.based_on is not None and data.based_on != post.updated_at:
+        raise Conflict(
+            "someone else saved this post after you opened it; compare and save again",
+            field="based_on",
+        )
     scheduling = data.publish_at is not None
     if not actor.is_editor and (data.status == "published" or data.pinned or scheduling):
         raise Forbidden("only editors may publish, schedule or pin posts")

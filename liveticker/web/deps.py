@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -114,9 +115,20 @@ MaybeSignedIn = Annotated[SignedIn | None, Depends(_signed_in)]
 
 def _desk_user(request: Request, signed_in: MaybeSignedIn) -> SignedIn:
     if signed_in is None:
-        query = f"?{request.url.query}" if request.url.query else ""
-        raise SignInRequired(request.url.path + query)
+        raise SignInRequired(_return_path(request))
     return signed_in
+
+
+def _return_path(request: Request) -> str:
+    """Where to come back after signing in: this page, or for a form the page it was on
+    (whose unsent text the desk's script keeps)."""
+    if request.method in ("GET", "HEAD"):
+        query = f"?{request.url.query}" if request.url.query else ""
+        return request.url.path + query
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/desk"):
+        return referer.path
+    return "/desk"
 
 
 DeskUser = Annotated[SignedIn, Depends(_desk_user)]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from liveticker.domain import blogs, history, media, posts, review, sessions, teams
+from liveticker.domain import blogs, history, media, posts, review, sessions, teams, times
 from liveticker.domain.inputs import (
     BlogCreate,
     BlogUpdate,
@@ -269,6 +269,18 @@ def blog_desk(
     return _blog_page(request, session, services, me, _blog_of(session, me, slug))
 
 
+@router.get("/desk/blogs/{slug}/pulse")
+def pulse(session: DbSession, me: DeskUser, slug: str) -> Response:
+    """What the blog's desk looks like now, as one short string: desks that show it poll
+    this (signed in, never through the public stream) and refresh when it changes."""
+    blog = _blog_of(session, me, slug)
+    count, newest = session.execute(
+        select(func.count(Post.id), func.max(Post.updated_at)).where(Post.blog_id == blog.id)
+    ).one()
+    fingerprint = f"{blog.version}.{count}.{newest.isoformat() if newest else ''}"
+    return JSONResponse({"fingerprint": fingerprint}, headers=PRIVATE_HEADERS)
+
+
 @router.post("/desk/blogs/{slug}/posts")
 async def compose(
     request: Request, session: DbSession, services: AppServices, me: DeskWriter, slug: str
@@ -469,7 +481,8 @@ def edit_page(
 ) -> Response:
     blog = _blog_of(session, me, slug)
     post = posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
-    return _edit_page(request, session, services, me, blog, post, _form_of_post(post))
+    form = {**_form_of_post(post), "based_on": times.iso(post.updated_at, precise=True)}
+    return _edit_page(request, session, services, me, blog, post, form)
 
 
 def _edit_page(
@@ -483,10 +496,13 @@ def _edit_page(
     *,
     error: LivetickerError | None = None,
 ) -> Response:
+    conflict = error is not None and error.field == "based_on"
     context = {
         "blog": blog,
         "post": post,
-        "form": form,
+        # After a conflict the form starts from theirs: saving again is a deliberate choice.
+        "form": {**form, "based_on": times.iso(post.updated_at, precise=True)},
+        "theirs": _form_of_post(post) if conflict else None,
         "history": history.revision_diffs(session, actor=me.actor, post=post),
         "error": error,
     }
@@ -530,7 +546,10 @@ async def save_post(
     post = posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
     form = await form_fields(request)
     try:
-        data = PostUpdate.model_validate(post_fields(form))
+        fields = post_fields(form)
+        if form.get("based_on"):
+            fields["based_on"] = form["based_on"]
+        data = PostUpdate.model_validate(fields)
         with session.begin_nested():
             posts.update_post(session, actor=me.actor, post=post, data=data)
     except ValidationError as exc:

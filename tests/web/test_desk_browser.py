@@ -189,3 +189,55 @@ def test_an_uploaded_photo_reaches_readers_without_its_gps(
         assert b"PhoneMaker" not in served.content
     finally:
         context.close()
+
+
+def test_two_desks_see_each_other_and_nothing_typed_is_lost(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    url = live_server.url
+    first = chromium.new_context(viewport={"width": 1280, "height": 900})
+    second = chromium.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        mine = first.new_page()
+        _sign_in(mine, url, "desk", "correct horse battery")
+        mine.goto(f"{url}/desk")
+        mine.get_by_label("Title").fill("Two desks")
+        mine.get_by_label("Address").fill("two-desks")
+        mine.get_by_role("button", name="Create the blog").click()
+        mine.get_by_role("button", name="Publish the blog").click()
+        mine.wait_for_url(f"{url}/desk/blogs/two-desks?done=blog-publish")
+
+        theirs = second.new_page()
+        _sign_in(theirs, url, "chief", ADMIN_PASSWORD)
+        theirs.goto(f"{url}/desk/blogs/two-desks")
+        mine.get_by_label("Text", exact=True).fill("Written on the first desk.")
+        mine.get_by_role("button", name="Publish now").click()
+        mine.wait_for_url(f"{url}/desk/blogs/two-desks?done=published#composer")
+        # The other desk shows it without a reload (it asks every 3 s).
+        theirs.wait_for_selector(
+            "#live-sections >> text=Written on the first desk.", timeout=10_000
+        )
+
+        # Typed, then the session ends (signed out elsewhere), then sent: after signing in
+        # again the desk comes back with the text.
+        mine.locator("#f-headline").fill("Unsent headline")
+        mine.get_by_label("Text", exact=True).fill("Unsent text that must survive.")
+        other_tab = first.new_page()
+        other_tab.goto(f"{url}/desk/account")
+        other_tab.get_by_role("button", name="Sign out everywhere").click()
+        other_tab.wait_for_url(f"{url}/login")  # signed out before the first tab sends
+        mine.get_by_role("button", name="Publish now").click()
+        mine.wait_for_url(f"{url}/login?**")
+        assert mine.url == f"{url}/login?next=%2Fdesk%2Fblogs%2Ftwo-desks", mine.url
+        mine.get_by_label("Username").fill("desk")
+        mine.get_by_label("Password").fill("correct horse battery")
+        mine.get_by_role("button", name="Sign in").click()
+        mine.wait_for_url(f"{url}/desk/blogs/two-desks")
+        assert mine.locator("#f-headline").input_value() == "Unsent headline"
+        assert (
+            mine.get_by_label("Text", exact=True).input_value() == "Unsent text that must survive."
+        )
+        assert mine.get_by_text("Your unsent post was restored.").is_visible()
+    finally:
+        first.close()
+        second.close()

@@ -5,8 +5,79 @@
 //   (without JavaScript the image goes in by address).
 (() => {
   "use strict";
+  // Other people's changes: the blog's desk asks every few seconds whether anything changed
+  // (signed in, never through the public stream) and, if so, redraws the stream, the
+  // drafts and the queue; the composer and anything being typed are left alone.
+  const live = document.querySelector("[data-live-sections]");
+  if (live) {
+    const announcer = document.getElementById("desk-announcer");
+    let seen = null;
+    const check = async () => {
+      if (document.hidden) return;
+      try {
+        const response = await fetch(live.dataset.pulse, {
+          credentials: "same-origin", cache: "no-store", redirect: "manual",
+        });
+        if (!response.ok) return;
+        const { fingerprint } = await response.json();
+        if (seen !== null && fingerprint !== seen) {
+          const page = await fetch(location.pathname, {
+            credentials: "same-origin", cache: "no-store", redirect: "manual",
+          });
+          if (!page.ok) return;
+          const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
+          const sections = fresh.querySelector("[data-live-sections]");
+          const typing = live.contains(document.activeElement) && document.activeElement.matches("input, textarea");
+          if (sections && !typing) {
+            live.innerHTML = sections.innerHTML;
+            if (announcer) announcer.textContent = "The stream was updated.";
+          } else if (typing) {
+            return; // try again at the next tick, when the field is left
+          }
+        }
+        seen = fingerprint;
+      } catch (error) {
+        /* offline for now */
+      }
+    };
+    check();
+    setInterval(check, 3000);
+  }
+
   const composer = document.querySelector("form[data-composer]");
   if (!composer) return;
+
+  // What is typed in the new-post composer survives a reload or an expired sign-in.
+  const fresh = !composer.elements.based_on;
+  const key = "liveticker:composer:" + composer.getAttribute("action");
+  const fields = () => Array.from(composer.elements).filter(
+    (el) => el.name && !["csrf", "based_on", "action"].includes(el.name) && el.type !== "file"
+  );
+  if (fresh && window.localStorage) {
+    if (/[?&]done=/.test(location.search)) {
+      localStorage.removeItem(key); // it was sent and taken
+    } else {
+      const saved = JSON.parse(localStorage.getItem(key) || "null");
+      const empty = fields().every((el) => (el.type === "checkbox" ? !el.checked : !el.value));
+      if (saved && empty) {
+        for (const el of fields()) {
+          if (!(el.name in saved)) continue;
+          if (el.type === "checkbox") el.checked = saved[el.name];
+          else el.value = saved[el.name];
+        }
+        const note = document.createElement("p");
+        note.className = "notice ok";
+        note.setAttribute("role", "status");
+        note.textContent = "Your unsent post was restored.";
+        composer.prepend(note);
+      }
+    }
+    composer.addEventListener("input", () => {
+      const values = {};
+      for (const el of fields()) values[el.name] = el.type === "checkbox" ? el.checked : el.value;
+      localStorage.setItem(key, JSON.stringify(values));
+    });
+  }
   const body = composer.querySelector("textarea[name=body]");
   const csrf = composer.querySelector("input[name=csrf]");
   const box = composer.querySelector("[data-preview-for]");
@@ -24,6 +95,7 @@
         body: form,
         headers: { "X-CSRF-Token": csrf.value },
         credentials: "same-origin",
+        redirect: "manual", // a sign-in that ended answers with a redirect: no preview
       });
       if (!response.ok || ticket !== asked) return;
       target.innerHTML = await response.text(); // sanitized by the server (nh3)
