@@ -165,6 +165,12 @@ def _blog_of(session: DbSession, me: SignedIn, slug: str) -> Blog:
     return blog
 
 
+def _post_of(session: DbSession, me: SignedIn, slug: str, post_id: int) -> tuple[Blog, Post]:
+    """The blog (on the user's team) and one of its posts the user may see."""
+    blog = _blog_of(session, me, slug)
+    return blog, posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
+
+
 def _back(blog: Blog, what: str = "", *, anchor: str = "") -> Response:
     done = f"?done={what}" if what else ""
     target = f"/desk/blogs/{blog.slug}{done}{anchor}"
@@ -366,9 +372,8 @@ async def post_action(
     post_id: int,
     action: str,
 ) -> Response:
-    blog = _blog_of(session, me, slug)
+    blog, post = _post_of(session, me, slug, post_id)
     form = await form_fields(request)
-    post = posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
     toggles: dict[str, dict[str, Any]] = {
         "pin": {"pinned": True},
         "unpin": {"pinned": False},
@@ -479,8 +484,7 @@ def edit_page(
     slug: str,
     post_id: int,
 ) -> Response:
-    blog = _blog_of(session, me, slug)
-    post = posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
+    blog, post = _post_of(session, me, slug, post_id)
     form = {**_form_of_post(post), "based_on": times.iso(post.updated_at, precise=True)}
     return _edit_page(request, session, services, me, blog, post, form)
 
@@ -520,8 +524,7 @@ def restore(
     post_id: int,
     revision_id: int,
 ) -> Response:
-    blog = _blog_of(session, me, slug)
-    post = posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
+    blog, post = _post_of(session, me, slug, post_id)
     try:
         with session.begin_nested():
             history.restore_revision(session, actor=me.actor, post=post, revision_id=revision_id)
@@ -542,8 +545,7 @@ async def save_post(
     slug: str,
     post_id: int,
 ) -> Response:
-    blog = _blog_of(session, me, slug)
-    post = posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
+    blog, post = _post_of(session, me, slug, post_id)
     form = await form_fields(request)
     try:
         fields = post_fields(form)

@@ -46,6 +46,16 @@ def _sign_in(page: Any, url: str, username: str, password: str) -> None:
     page.wait_for_url(f"{url}/desk/account")
 
 
+def _new_live_blog(page: Any, url: str, title: str, slug: str) -> None:
+    """From the desk home: create a blog, then publish it, as an editor does."""
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Address").fill(slug)
+    page.get_by_role("button", name="Create the blog").click()
+    page.wait_for_url(f"{url}/desk/blogs/{slug}?done=blog-created")
+    page.get_by_role("button", name="Publish the blog").click()
+    page.wait_for_url(f"{url}/desk/blogs/{slug}?done=blog-publish")
+
+
 def _shot(page: Any, name: str) -> None:
     if SHOTS is not None:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -118,12 +128,7 @@ def test_a_post_written_at_the_desk_reaches_an_open_reader_page(
         page = desk.new_page()
         _sign_in(page, url, "desk", "correct horse battery")
         page.get_by_role("link", name="Desk", exact=True).click()
-        page.get_by_label("Title").fill("Harbour fire")
-        page.get_by_label("Address").fill("harbour-fire")
-        page.get_by_role("button", name="Create the blog").click()
-        page.wait_for_url(f"{url}/desk/blogs/harbour-fire?done=blog-created")
-        page.get_by_role("button", name="Publish the blog").click()
-        page.wait_for_url(f"{url}/desk/blogs/harbour-fire?done=blog-publish")
+        _new_live_blog(page, url, "Harbour fire", "harbour-fire")
 
         readers_page = reader.new_page()
         readers_page.goto(f"{url}/blogs/harbour-fire")
@@ -158,11 +163,7 @@ def test_an_uploaded_photo_reaches_readers_without_its_gps(
         page = context.new_page()
         _sign_in(page, url, "desk", "correct horse battery")
         page.goto(f"{url}/desk")
-        page.get_by_label("Title").fill("Dam watch")
-        page.get_by_label("Address").fill("dam-watch")
-        page.get_by_role("button", name="Create the blog").click()
-        page.get_by_role("button", name="Publish the blog").click()
-        page.wait_for_url(f"{url}/desk/blogs/dam-watch?done=blog-publish")
+        _new_live_blog(page, url, "Dam watch", "dam-watch")
         page.get_by_text("Image", exact=True).click()  # open the image fields
         page.set_input_files(
             "#f-image_file",
@@ -201,11 +202,7 @@ def test_two_desks_see_each_other_and_nothing_typed_is_lost(
         mine = first.new_page()
         _sign_in(mine, url, "desk", "correct horse battery")
         mine.goto(f"{url}/desk")
-        mine.get_by_label("Title").fill("Two desks")
-        mine.get_by_label("Address").fill("two-desks")
-        mine.get_by_role("button", name="Create the blog").click()
-        mine.get_by_role("button", name="Publish the blog").click()
-        mine.wait_for_url(f"{url}/desk/blogs/two-desks?done=blog-publish")
+        _new_live_blog(mine, url, "Two desks", "two-desks")
 
         theirs = second.new_page()
         _sign_in(theirs, url, "chief", ADMIN_PASSWORD)
