@@ -140,6 +140,7 @@ def test_a_post_written_at_the_desk_reaches_an_open_reader_page(
         page.keyboard.press("Control+Enter")
         page.wait_for_url(f"{url}/desk/blogs/harbour-fire?done=published#composer")
         readers_page.wait_for_selector("text=Crews reach the pier", timeout=5000)  # no reload
+        assert not readers_page.get_by_text("No updates yet.").is_visible()
         _shot(page, "desk-blog")
         _shot(readers_page, "desk-reader-phone")
     finally:

@@ -135,6 +135,9 @@
       article.setAttribute("aria-setsize", String(size));
     });
     relinkSkips();
+    // "No updates yet" goes when the first post arrives live (and comes back if it goes).
+    const empty = document.querySelector("[data-empty]");
+    if (empty) empty.hidden = list.length > 0;
   };
 
   // Pinned first, then newest first: the order the server renders.
