@@ -149,6 +149,8 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self._lookups: dict[str, tuple[float, asyncio.Future[BlogInfo | None]]] = {}
         self.closing = False
+        # Other long-lived responses of the process to end with the streams (the desks').
+        self.on_close: list[Callable[[], None]] = []
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -200,6 +202,8 @@ class Hub:
         for channel in self.channels.values():
             for reader in list(channel.readers):
                 reader.close()
+        for close in self.on_close:
+            close()
 
     def figures(self) -> LiveFigures:
         """This process's live readers and the blogs they follow, for status and dashboards."""
@@ -207,6 +211,14 @@ class Hub:
         return LiveFigures(
             readers=sum(len(channel.readers) for channel in followed), blogs=len(followed)
         )
+
+    def readers_by_blog(self) -> dict[int, int]:
+        """This process's live readers per blog that has any."""
+        return {
+            channel.blog_id: len(channel.readers)
+            for channel in self.channels.values()
+            if channel.readers
+        }
 
     async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
         while True:

@@ -17,17 +17,31 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from liveticker.storage.models import Event
+from liveticker.storage.models import Blog, Event, Post
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "liveticker_write"
 PENDING_EVENTS = "liveticker.events"  # session.info key, filled by domain.events.record
 _SAVEPOINTS = "liveticker.savepoints"  # session.info key: pending events at each savepoint
+_CHANGED_BLOGS = "liveticker.changed_blogs"  # session.info key: blogs whose desk changed
 
 
 def _forget_events(session: Session) -> None:
     session.info.pop(PENDING_EVENTS, None)
     session.info.pop(_SAVEPOINTS, None)
+    session.info.pop(_CHANGED_BLOGS, None)
+
+
+def _note_changed_blogs(session: Session, _context: Any) -> None:
+    """Which blogs a flush touched, drafts and the review queue included: their desks
+    redraw after the commit. (A savepoint rolled back later may leave a blog here; that
+    costs one needless redraw, never a missed one.)"""
+    changed: set[int] = session.info.setdefault(_CHANGED_BLOGS, set())
+    for item in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(item, Blog):
+            changed.add(item.id)
+        elif isinstance(item, Post | Event):
+            changed.add(item.blog_id)
 
 
 def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
@@ -86,13 +100,16 @@ def make_engine(url: str) -> Engine:
 
 
 CommitListener = Callable[[list[Event]], None]
+ChangeListener = Callable[[set[int]], None]
 
 
 class Database:
     """An engine plus its session factories; one per app (tests make one per database).
 
     After every commit, the events the transaction appended go to the commit listeners
-    (live delivery), whichever way the change came: API, CLI or demo.
+    (live delivery to readers), and the ids of the blogs it changed in any way to the
+    change listeners (live refresh of staff desks), whichever way the change came: API,
+    desk, CLI or demo.
     """
 
     def __init__(self, url: str) -> None:
@@ -103,16 +120,26 @@ class Database:
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
         self.commit_listeners: list[CommitListener] = []
+        self.change_listeners: list[ChangeListener] = []
         for factory in (self.sessions, self.write_sessions):
             event.listen(factory, "after_commit", self._after_commit)
             event.listen(factory, "after_transaction_create", _mark_savepoint)
             event.listen(factory, "after_soft_rollback", _drop_rolled_back_events)
+            event.listen(factory, "after_flush", _note_changed_blogs)
 
     def _after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            # SQLAlchemy calls this for a savepoint's release too: nothing is committed yet,
+            # and the transaction may still fail. Only the outermost commit counts.
+            return
         committed: list[Event] = session.info.pop(PENDING_EVENTS, [])
         if committed:
             for listener in self.commit_listeners:
                 listener(committed)
+        changed: set[int] = session.info.pop(_CHANGED_BLOGS, set())
+        if changed:
+            for change_listener in self.change_listeners:
+                change_listener(changed)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:

@@ -283,3 +283,18 @@ class Media(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LivePresence(Base):
+    """How many readers follow a blog's live stream on one server process, as that process
+    last reported it. Each process reports at every heartbeat and withdraws when it stops;
+    the report of a process killed outright ages out. The desk adds up the fresh ones."""
+
+    __tablename__ = "live_presence"
+
+    process: Mapped[str] = mapped_column(String(64), primary_key=True)
+    blog_id: Mapped[int] = mapped_column(
+        ForeignKey("blogs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    readers: Mapped[int] = mapped_column(Integer)
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -19,14 +19,15 @@ from liveticker import __version__
 from liveticker.domain import events
 from liveticker.domain.media import Library
 from liveticker.domain.ratelimit import RateLimiter
-from liveticker.live import scheduler, stream
+from liveticker.live import presence, scheduler, stream
 from liveticker.live.bus import RedisPublisher, RedisSubscriber, channel_name
+from liveticker.live.desk import DeskSignals
 from liveticker.live.hub import Hub
 from liveticker.live.wire import Message
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
 from liveticker.storage.models import Event
-from liveticker.web import api, desk, desk_blogs, errors, pages
+from liveticker.web import api, desk, desk_blogs, desk_live, errors, pages
 from liveticker.web.middleware import BodyLimit
 from liveticker.web.services import Services
 
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         heartbeat_seconds=settings.heartbeat_seconds,
     )
     channel = channel_name(database.url)
+    process = presence.process_name()
+    desk_signals = DeskSignals(origin=process)
     media = Library(
         directory=settings.media_path.absolute(),
         url=settings.media_url,
@@ -116,17 +119,28 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if publisher is not None:
             publisher.publish(messages)
 
+    def on_change(blog_ids: set[int]) -> None:
+        desk_signals.notify_threadsafe(blog_ids)  # this process's desks
+        if publisher is not None:
+            publisher.publish_desk(desk_signals.encode(blog_ids))
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
+        desk_signals.start()
+        hub.on_close.append(desk_signals.close_all)
         subscriber = (
-            RedisSubscriber(settings.redis_url, hub, channel=channel)
+            RedisSubscriber(settings.redis_url, hub, channel=channel, desk=desk_signals)
             if settings.redis_url
             else None
         )
         if subscriber is not None:
             subscriber.start()
         database.commit_listeners.append(on_commit)
+        database.change_listeners.append(on_change)
+        reports = asyncio.create_task(
+            presence.run(database, hub, process=process, seconds=settings.heartbeat_seconds)
+        )
         # Every process checks for scheduled posts; the database has each published once.
         checks = (
             asyncio.create_task(scheduler.run(database, seconds=settings.scheduler_seconds))
@@ -140,7 +154,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 checks.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await checks
+            reports.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reports
             database.commit_listeners.remove(on_commit)
+            database.change_listeners.remove(on_change)
             if subscriber is not None:
                 await subscriber.stop()
             await hub.stop()
@@ -163,6 +181,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         database=database,
         templates=templates,
         hub=hub,
+        desk_signals=desk_signals,
         write_limiter=RateLimiter(per_minute=settings.write_rate_per_minute),
         # Logins are tried per address; a tenth of the write rate still lets a desk sign in.
         login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
@@ -174,6 +193,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(pages.router)
     app.include_router(desk.router)
     app.include_router(desk_blogs.router)
+    app.include_router(desk_live.router)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     if media.served_here:
         app.mount(

@@ -13,11 +13,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from liveticker.domain import sessions, users
+from liveticker.domain import blogs, sessions, teams, users
 from liveticker.domain.accounts import Role
 from liveticker.domain.sessions import SignedIn
 from liveticker.exceptions import LivetickerError, ValidationFailed
+from liveticker.storage.models import Blog
 from liveticker.web.deps import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -97,6 +99,13 @@ def page(
     return services.templates.TemplateResponse(
         request, template, full, status_code=status, headers=PRIVATE_HEADERS
     )
+
+
+def blog_of(session: Session, me: SignedIn, slug: str) -> Blog:
+    """A blog the signed-in user works on (NotFound, or Forbidden off its team)."""
+    blog = blogs.get_blog(session, slug=slug, actor=me.actor)
+    teams.require_member(session, actor=me.actor, blog=blog)
+    return blog
 
 
 def _done(path: str, what: str) -> Response:

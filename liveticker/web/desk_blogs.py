@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from liveticker.domain import blogs, history, media, posts, review, sessions, teams, times
@@ -49,8 +50,10 @@ from liveticker.web.deps import (
     DeskWriter,
     require_same_origin,
 )
-from liveticker.web.desk import PRIVATE_HEADERS, form_fields, page
+from liveticker.web.desk import PRIVATE_HEADERS, blog_of, form_fields, page
+from liveticker.web.desk_live import desk_state, live_readers
 from liveticker.web.schemas import MediaOut
+from liveticker.web.services import Services
 
 router = APIRouter(include_in_schema=False)
 
@@ -159,15 +162,9 @@ def _form_of_post(post: Post) -> dict[str, str]:
     return form
 
 
-def _blog_of(session: DbSession, me: SignedIn, slug: str) -> Blog:
-    blog = blogs.get_blog(session, slug=slug, actor=me.actor)
-    teams.require_member(session, actor=me.actor, blog=blog)
-    return blog
-
-
 def _post_of(session: DbSession, me: SignedIn, slug: str, post_id: int) -> tuple[Blog, Post]:
     """The blog (on the user's team) and one of its posts the user may see."""
-    blog = _blog_of(session, me, slug)
+    blog = blog_of(session, me, slug)
     return blog, posts.get_post(session, blog=blog, post_id=post_id, actor=me.actor)
 
 
@@ -200,10 +197,15 @@ def blog_rows(session: DbSession, me: SignedIn) -> list[tuple[Blog, datetime | N
     return [(row[0], row[1]) for row in session.execute(query)]
 
 
+def _home(session: Session, services: Services, me: SignedIn) -> dict[str, Any]:
+    rows = blog_rows(session, me)
+    readers = live_readers(session, services, [blog.id for blog, _last in rows])
+    return {"blogs": rows, "readers": readers, "form": {}}
+
+
 @router.get("/desk")
 def home(request: Request, session: DbSession, services: AppServices, me: DeskUser) -> Response:
-    context = {"blogs": blog_rows(session, me), "form": {}}
-    return page(request, services, "desk/home.html", context, me=me)
+    return page(request, services, "desk/home.html", _home(session, services, me), me=me)
 
 
 @router.post("/desk/blogs")
@@ -231,7 +233,7 @@ def _home_again(
     error: LivetickerError,
     form: dict[str, str],
 ) -> Response:
-    context = {"blogs": blog_rows(session, me), "error": error, "form": form}
+    context = {**_home(session, services, me), "error": error, "form": form}
     status = error.status_code
     return page(request, services, "desk/home.html", context, me=me, status=status)
 
@@ -256,6 +258,8 @@ def _blog_page(
     }
     context = {
         "blog": blog,
+        "desk_state": desk_state(session, blog),
+        "readers": live_readers(session, services, [blog.id]).get(blog.id, 0),
         "stream": stream.posts,
         "drafts": unpublished["draft"],
         "scheduled": unpublished["scheduled"],
@@ -272,26 +276,14 @@ def _blog_page(
 def blog_desk(
     request: Request, session: DbSession, services: AppServices, me: DeskUser, slug: str
 ) -> Response:
-    return _blog_page(request, session, services, me, _blog_of(session, me, slug))
-
-
-@router.get("/desk/blogs/{slug}/pulse")
-def pulse(session: DbSession, me: DeskUser, slug: str) -> Response:
-    """What the blog's desk looks like now, as one short string: desks that show it poll
-    this (signed in, never through the public stream) and refresh when it changes."""
-    blog = _blog_of(session, me, slug)
-    count, newest = session.execute(
-        select(func.count(Post.id), func.max(Post.updated_at)).where(Post.blog_id == blog.id)
-    ).one()
-    fingerprint = f"{blog.version}.{count}.{newest.isoformat() if newest else ''}"
-    return JSONResponse({"fingerprint": fingerprint}, headers=PRIVATE_HEADERS)
+    return _blog_page(request, session, services, me, blog_of(session, me, slug))
 
 
 @router.post("/desk/blogs/{slug}/posts")
 async def compose(
     request: Request, session: DbSession, services: AppServices, me: DeskWriter, slug: str
 ) -> Response:
-    blog = _blog_of(session, me, slug)
+    blog = blog_of(session, me, slug)
     form = await form_fields(request)
     action = form.get("action", "publish")
     try:
@@ -419,7 +411,7 @@ async def blog_action(
     slug: str,
     action: str,
 ) -> Response:
-    blog = _blog_of(session, me, slug)
+    blog = blog_of(session, me, slug)
     form = await form_fields(request)
     extra: dict[str, Any] = {}
     try:

@@ -1,5 +1,6 @@
 """What one app holds for its lifetime, as one typed object: settings, the database, the
-templates, the live hub with its fragment renderers, the rate limiters and the media library.
+templates, the live hub with its fragment renderers, the desks' wake-up calls, the rate
+limiters and the media library.
 
 `create_app` builds it; routes reach it through the `AppServices` dependency (web.deps).
 """
@@ -13,6 +14,7 @@ from starlette.requests import HTTPConnection
 
 from liveticker.domain.media import Library
 from liveticker.domain.ratelimit import RateLimiter
+from liveticker.live.desk import DeskSignals
 from liveticker.live.hub import Hub
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
@@ -24,6 +26,7 @@ class Services:
     database: Database
     templates: Jinja2Templates
     hub: Hub
+    desk_signals: DeskSignals  # wakes the desk streams of a blog that changed
     write_limiter: RateLimiter  # per account
     login_limiter: RateLimiter  # sign-in attempts per address
     account_login_limiter: RateLimiter  # sign-in attempts per account, from any address

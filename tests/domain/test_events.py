@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -292,6 +293,42 @@ def test_a_savepoint_rolled_back_takes_its_events_along(database: Database, make
         database.commit_listeners.remove(received.append)
     [committed] = received
     assert [(e.kind, e.data["id"]) for e in committed] == [("post", kept.id)]
+    assert "SECRET" not in repr(_log(database, "storm"))
+
+
+def test_a_savepoint_released_hands_the_hub_nothing_until_the_commit(
+    database: Database, make_blog: Any
+) -> None:
+    """The desk runs each action in a savepoint; releasing it commits nothing yet, so
+    what it logged waits for the outer commit, and goes nowhere if that fails."""
+    make_blog("storm")
+    received: list[list[Any]] = []
+    changed: list[set[int]] = []
+    database.commit_listeners.append(received.append)
+    database.change_listeners.append(changed.append)
+
+    def post_in_a_savepoint(body: str, *, then_fail: bool) -> None:
+        with database.transaction() as session:
+            blog = blogs.get_blog(session, slug="storm", actor=None)
+            actor = accounts.Actor.of(accounts.get_user(session, "editor"))
+            with session.begin_nested():
+                posts.create_post(session, actor=actor, blog=blog, data=PostCreate(body=body))
+            assert received == []  # released, not committed
+            assert changed == []
+            if then_fail:
+                raise RuntimeError("the request failed after the action")
+
+    try:
+        with contextlib.suppress(RuntimeError):
+            post_in_a_savepoint("SECRET never committed", then_fail=True)
+        assert received == []
+        assert changed == []
+        post_in_a_savepoint("kept", then_fail=False)
+    finally:
+        database.commit_listeners.remove(received.append)
+        database.change_listeners.remove(changed.append)
+    assert [[e.data["body_html"] for e in batch] for batch in received] == [["<p>kept</p>\n"]]
+    assert len(changed) == 1
     assert "SECRET" not in repr(_log(database, "storm"))
 
 

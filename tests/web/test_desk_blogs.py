@@ -278,7 +278,7 @@ def test_review_queue_from_submission_to_publication(
     assert client.get("/api/v1/blogs/storm/posts").json()["posts"] == []  # not yet out
     csrf = sign_in(client, "editor")
     desk = client.get("/desk/blogs/storm").text
-    assert 'id="queue-title">Review queue <span class="badge" aria-label="1 posts">1<' in desk
+    assert 'id="queue-title">Review queue <span class="badge" aria-label="1 post">1<' in desk
     post_id = re.search(r'class="desk-list queue">\s*<li id="desk-post-(\d+)"', desk)
     assert post_id is not None
     pid = post_id.group(1)
@@ -378,3 +378,17 @@ def test_the_api_refuses_an_edit_over_a_newer_one(
         headers=editor.headers,
     )
     assert fresh.status_code == 200
+
+
+def test_the_staff_stream_is_for_the_blogs_team_only(
+    client: TestClient, make_blog: Callable[..., dict[str, Any]], outsider: Account
+) -> None:
+    make_blog("storm")
+    client.cookies.clear()
+    anonymous = client.get("/desk/blogs/storm/live", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Fdesk%2Fblogs%2Fstorm%2Flive"
+    sign_in(client, "outsider")  # an editor, but not on this blog's team
+    refused = client.get("/desk/blogs/storm/live", follow_redirects=False)
+    assert refused.status_code == 403
+    assert "text/event-stream" not in refused.headers["content-type"]

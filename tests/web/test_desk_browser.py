@@ -4,6 +4,7 @@ form posted from another site refused."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -211,10 +212,9 @@ def test_two_desks_see_each_other_and_nothing_typed_is_lost(
         mine.get_by_label("Text", exact=True).fill("Written on the first desk.")
         mine.get_by_role("button", name="Publish now").click()
         mine.wait_for_url(f"{url}/desk/blogs/two-desks?done=published#composer")
-        # The other desk shows it without a reload (it asks every 3 s).
-        theirs.wait_for_selector(
-            "#live-sections >> text=Written on the first desk.", timeout=10_000
-        )
+        # The other desk shows it without a reload, woken by its staff stream.
+        theirs.wait_for_selector("#live-sections >> text=Written on the first desk.", timeout=3000)
+        assert theirs.get_by_text("The stream was updated.").count() == 1  # announced
 
         # Typed, then the session ends (signed out elsewhere), then sent: after signing in
         # again the desk comes back with the text.
@@ -239,3 +239,34 @@ def test_two_desks_see_each_other_and_nothing_typed_is_lost(
     finally:
         first.close()
         second.close()
+
+
+def test_the_desk_reads_on_a_tablet(chromium: Any, live_server: LiveServer) -> None:
+    """Portrait tablet width: every desk page fits, nothing scrolls sideways."""
+    url = live_server.url
+    context = chromium.new_context(viewport={"width": 768, "height": 1024})
+    try:
+        page = context.new_page()
+        _sign_in(page, url, "chief", ADMIN_PASSWORD)
+        page.goto(f"{url}/desk")
+        _new_live_blog(page, url, "Tablet shift", "tablet-shift")
+        page.get_by_label("Headline").fill("A long headline that has to wrap on a narrow screen")
+        page.get_by_label("Text", exact=True).fill("Checked on a tablet. " * 20)
+        page.get_by_role("button", name="Publish now").click()
+        page.wait_for_url(f"{url}/desk/blogs/tablet-shift?done=published#composer")
+        _shot(page, "desk-tablet")
+        edit = page.get_by_role("link", name=re.compile("^Edit")).first.get_attribute("href")
+        for path in (
+            "/desk",
+            "/desk/blogs/tablet-shift",
+            str(edit),
+            "/desk/account",
+            "/desk/users",
+        ):
+            page.goto(url + path)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at 768 px"
+    finally:
+        context.close()

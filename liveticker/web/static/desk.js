@@ -5,43 +5,50 @@
 //   (without JavaScript the image goes in by address).
 (() => {
   "use strict";
-  // Other people's changes: the blog's desk asks every few seconds whether anything changed
-  // (signed in, never through the public stream) and, if so, redraws the stream, the
-  // drafts and the queue; the composer and anything being typed are left alone.
+  // Other people's changes: a staff-only stream (signed in, never the public one) says when
+  // the blog's desk changed; the desk then fetches its own page again and redraws the
+  // stream, the drafts and the queue. The composer and anything being typed are left alone.
   const live = document.querySelector("[data-live-sections]");
-  if (live) {
+  if (live && window.EventSource) {
     const announcer = document.getElementById("desk-announcer");
-    let seen = null;
-    const check = async () => {
-      if (document.hidden) return;
+    const readers = document.querySelector("[data-readers]");
+    let redrawing = false;
+    let wanted = null; // a state the desk has not shown yet
+    const redraw = async () => {
+      if (redrawing || wanted === null || wanted === live.dataset.state) return;
+      const typing = live.contains(document.activeElement) && document.activeElement.matches("input, textarea");
+      if (typing) return; // again when the field is left
+      redrawing = true;
+      const asked = wanted;
+      let drawn = false;
       try {
-        const response = await fetch(live.dataset.pulse, {
+        const page = await fetch(location.pathname, {
           credentials: "same-origin", cache: "no-store", redirect: "manual",
         });
-        if (!response.ok) return;
-        const { fingerprint } = await response.json();
-        if (seen !== null && fingerprint !== seen) {
-          const page = await fetch(location.pathname, {
-            credentials: "same-origin", cache: "no-store", redirect: "manual",
-          });
-          if (!page.ok) return;
-          const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
-          const sections = fresh.querySelector("[data-live-sections]");
-          const typing = live.contains(document.activeElement) && document.activeElement.matches("input, textarea");
-          if (sections && !typing) {
-            live.innerHTML = sections.innerHTML;
-            if (announcer) announcer.textContent = "The stream was updated.";
-          } else if (typing) {
-            return; // try again at the next tick, when the field is left
-          }
-        }
-        seen = fingerprint;
+        if (!page.ok) return;
+        const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
+        const sections = fresh.querySelector("[data-live-sections]");
+        if (!sections) return;
+        live.innerHTML = sections.innerHTML;
+        live.dataset.state = sections.dataset.state;
+        if (announcer) announcer.textContent = "The stream was updated.";
+        drawn = true;
       } catch (error) {
-        /* offline for now */
+        /* offline for now: the next signal tries again */
+      } finally {
+        redrawing = false;
+        if (drawn && wanted !== asked) redraw(); // it changed again meanwhile
       }
     };
-    check();
-    setInterval(check, 3000);
+    live.addEventListener("focusout", () => setTimeout(redraw, 0));
+    const stream = new EventSource(live.dataset.stream);
+    stream.addEventListener("changed", (event) => {
+      wanted = JSON.parse(event.data).state;
+      redraw();
+    });
+    stream.addEventListener("readers", (event) => {
+      if (readers) readers.textContent = JSON.parse(event.data).readers.toLocaleString("en");
+    });
   }
 
   const composer = document.querySelector("form[data-composer]");

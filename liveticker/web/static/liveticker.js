@@ -76,6 +76,7 @@
       } else {
         const end = document.createElement("p");
         end.textContent = "You have reached the first update.";
+        end.setAttribute("data-ended", "");
         link.replaceWith(end);
       }
       const first = fresh[0] && document.getElementById(fresh[0].id);
@@ -135,9 +136,12 @@
       article.setAttribute("aria-setsize", String(size));
     });
     relinkSkips();
-    // "No updates yet" goes when the first post arrives live (and comes back if it goes).
+    // "No updates yet" goes when the first post arrives live, and comes back in place of
+    // "You have reached the first update" when the last one goes.
     const empty = document.querySelector("[data-empty]");
     if (empty) empty.hidden = list.length > 0;
+    const ended = document.querySelector("[data-ended]");
+    if (ended) ended.hidden = list.length === 0;
   };
 
   // Pinned first, then newest first: the order the server renders.
