@@ -132,3 +132,66 @@ def test_upgrade_puts_every_editor_and_contributor_on_every_blog(
             text("SELECT blog_id, user_id FROM blog_members ORDER BY blog_id, user_id")
         ).all()
     assert [tuple(row) for row in members] == [(1, 2), (1, 3), (2, 2), (2, 3)]
+
+
+def test_upgrades_that_copy_tables_keep_every_row_that_points_at_them(
+    old_database: Database,
+) -> None:
+    """SQLite alters a table by copying it; the old copy's drop must not cascade (0005 and
+    0008 copy posts): revisions, sessions, tokens and teams stay."""
+    command.upgrade(alembic_config(old_database.url), "0004")
+    with old_database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, display_name, role, password_hash,"
+                " is_active, created_at) VALUES (1, 'ed', 'Ed', 'editor', 'x', :yes, :now)"
+            ),
+            {"yes": True, "now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at)"
+                " VALUES (1, 1, :hash, '', :now)"
+            ),
+            {"hash": "a" * 64, "now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at,"
+                " last_seen_at, expires_at) VALUES (1, 1, :hash, 'c', :now, :now, :now)"
+            ),
+            {"hash": "b" * 64, "now": NOW},
+        )
+        _insert_blog(connection, 1, "live")
+        connection.execute(
+            text(
+                "INSERT INTO posts (id, blog_id, short_code, body, body_html, images, author_id,"
+                " status, pinned, key_event, created_at, published_at, updated_at, delete_reason)"
+                " VALUES (1, 1, 'post0001', 'b', '<p>b</p>', '[]', 1, 'published', :no, :no,"
+                " :now, :now, :now, '')"
+            ),
+            {"no": False, "now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO revisions (blog_id, post_id, user_id, action, changes, created_at)"
+                " VALUES (1, 1, 1, 'created', '{}', :now)"
+            ),
+            {"now": NOW},
+        )
+    old_database.upgrade()
+    with old_database.engine.connect() as connection:
+        counts = {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
+            for table in ("users", "api_tokens", "sessions", "posts", "revisions", "blog_members")
+        }
+        author = connection.execute(text("SELECT author_id FROM posts")).scalar()
+    assert counts == {
+        "users": 1,
+        "api_tokens": 1,
+        "sessions": 1,
+        "posts": 1,
+        "revisions": 1,
+        "blog_members": 1,  # 0006 put the editor on the blog
+    }
+    assert author == 1

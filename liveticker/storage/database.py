@@ -168,9 +168,37 @@ def upgrade_schema(url: str, *, engine: Engine | None = None) -> None:
     if engine is None:
         command.upgrade(config, "head")
         return
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """SQLite alters a table by copying it and dropping the original; with foreign keys
+    on, the drop would run every ON DELETE CASCADE that points at it (a post's revisions,
+    a user's sessions). The pragma is ignored inside a transaction, so it goes straight to
+    the driver's connection, which is outside one here."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """With the checks off during the migration, check once at its end (and roll it back
+    rather than commit a dangling reference)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the schema upgrade left broken references: {broken[:5]}")
 
 
 def current_revision(engine: Engine) -> str | None:
