@@ -114,6 +114,37 @@ class Settings:
         metadata=_meta("Hours a desk sign-in lasts without use (a shift); at most 7 days in all."),
     )
     log_level: str = field(default="info", metadata=_meta("Log level of the server."))
+    notes_writing_impact: int = field(
+        default=5,
+        metadata=_meta(
+            "Rating impact a reader needs before writing community notes (X's threshold); "
+            "0 lets every reader write, which a new site needs before anyone has impact."
+        ),
+    )
+    notes_interval_seconds: int = field(
+        default=300,
+        metadata=_meta(
+            "Seconds between the server's scoring runs of community notes (one process or "
+            "host at a time; skipped when nothing changed); 0 turns them off."
+        ),
+    )
+    notes_min_account_age_seconds: int = field(
+        default=86_400,
+        metadata=_meta(
+            "Age a reader's account must reach before its ratings count in scoring (they "
+            "wait until then): accounts made for an attack do not count during it."
+        ),
+    )
+    notes_per_day: int = field(
+        default=10, metadata=_meta("Community notes one reader may write in 24 hours.")
+    )
+    ratings_per_hour: int = field(
+        default=120, metadata=_meta("Ratings of notes one reader may give in an hour.")
+    )
+    signup_rate_per_hour: int = field(
+        default=5,
+        metadata=_meta("Reader accounts that may be made from one address in an hour."),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -36,6 +36,11 @@ class Role(StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     CONTRIBUTOR = "contributor"
+    # A reader's account: writes and rates community notes, nothing of the newsroom's.
+    READER = "reader"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR})
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,14 @@ class Actor:
     user_id: int
     username: str
     role: Role
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_reader(self) -> bool:
+        return self.role == Role.READER
 
     @property
     def is_editor(self) -> bool:

@@ -41,7 +41,8 @@ def get_blog(session: Session, *, slug: str, actor: Actor | None) -> Blog:
     if blog is None or not permissions.can_see_blog(actor, blog):
         raise NotFound(f"no blog {slug!r}")
     public = blog.status in permissions.PUBLIC_BLOG_STATUSES
-    if not public and actor is not None and not teams.is_member(session, actor=actor, blog=blog):
+    staff = permissions.staff(actor)
+    if not public and staff is not None and not teams.is_member(session, actor=staff, blog=blog):
         raise NotFound(f"no blog {slug!r}")
     return blog
 

@@ -284,3 +284,95 @@ class LoginInput(Strict):
     username: Annotated[StrictStr, Field(min_length=1, max_length=40)]
     password: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
     label: Annotated[Line, Field(max_length=80)] = ""
+
+
+# -- community notes ---------------------------------------------------------------------
+
+MAX_NOTE_TEXT = 280  # characters, as on X
+MAX_NOTE_SOURCES = 5
+# X's note form: what the writer says about the post, and why (its TSV reason columns).
+MISLEADING = "MISINFORMED_OR_POTENTIALLY_MISLEADING"
+NOT_MISLEADING = "NOT_MISLEADING"
+MISLEADING_REASONS = (
+    "misleadingFactualError",
+    "misleadingManipulatedMedia",
+    "misleadingOutdatedInformation",
+    "misleadingMissingImportantContext",
+    "misleadingUnverifiedClaimAsFact",
+    "misleadingSatire",
+    "misleadingOther",
+)
+NOT_MISLEADING_REASONS = (
+    "notMisleadingFactuallyCorrect",
+    "notMisleadingOutdatedButNotWhenWritten",
+    "notMisleadingClearlySatire",
+    "notMisleadingPersonalOpinion",
+    "notMisleadingOther",
+)
+HELPFULNESS_LEVELS = ("HELPFUL", "SOMEWHAT_HELPFUL", "NOT_HELPFUL")
+
+
+def _absolute_url(value: str) -> str:
+    value = _check_url(value)
+    if value.startswith("/"):
+        raise ValueError("must be a full address, starting with https:// or http://")
+    return value
+
+
+class ReaderSignUp(Strict):
+    """A reader's account: an alias (never shown next to a note) and a password."""
+
+    alias: Annotated[StrictStr, Field(min_length=1, max_length=40)]
+    password: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
+
+
+class NoteCreate(Strict):
+    classification: Literal["MISINFORMED_OR_POTENTIALLY_MISLEADING", "NOT_MISLEADING"]
+    reasons: Annotated[list[StrictStr], Field(min_length=1, max_length=7)]
+    text: Annotated[Text, Field(max_length=MAX_NOTE_TEXT), AfterValidator(_nonempty)]
+    sources: Annotated[
+        list[Annotated[Url, AfterValidator(_absolute_url)]], Field(max_length=MAX_NOTE_SOURCES)
+    ] = []
+
+    @model_validator(mode="after")
+    def _form_rules(self) -> NoteCreate:
+        allowed = (
+            MISLEADING_REASONS if self.classification == MISLEADING else NOT_MISLEADING_REASONS
+        )
+        wrong = [reason for reason in self.reasons if reason not in allowed]
+        if wrong:
+            raise ValueError(
+                f"reasons for {self.classification} are {', '.join(allowed)}; not {wrong[0]!r}"
+            )
+        if len(set(self.reasons)) != len(self.reasons):
+            raise ValueError("each reason at most once")
+        if self.classification == MISLEADING and not self.sources:
+            raise ValueError("a note that calls a post misleading needs at least one source link")
+        return self
+
+
+class RatingInput(Strict):
+    helpfulness: Literal["HELPFUL", "SOMEWHAT_HELPFUL", "NOT_HELPFUL"]
+    tags: Annotated[list[StrictStr], Field(max_length=22)] = []
+
+    @model_validator(mode="after")
+    def _tags_fit(self) -> RatingInput:
+        from liveticker.scoring.data import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+
+        allowed: tuple[str, ...] = ()
+        if self.helpfulness != "NOT_HELPFUL":
+            allowed += HELPFUL_TAGS
+        if self.helpfulness != "HELPFUL":
+            allowed += NOT_HELPFUL_TAGS
+        wrong = [tag for tag in self.tags if tag not in allowed]
+        if wrong:
+            raise ValueError(f"tag {wrong[0]!r} does not go with a {self.helpfulness} rating")
+        if len(set(self.tags)) != len(self.tags):
+            raise ValueError("each tag at most once")
+        return self
+
+
+class NoteRemoval(Strict):
+    """An admin's legal removal of a note: the reason is what stays, so it is required."""
+
+    reason: Annotated[Line, Field(max_length=MAX_REASON), AfterValidator(_nonempty)]

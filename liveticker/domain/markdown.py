@@ -6,6 +6,7 @@ raw HTML is never passed through, and the HTML is cleaned again against a small 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -98,3 +99,34 @@ def plain_text(source: str, *, limit: int | None = None) -> str:
         # A single word longer than the limit is cut mid-word rather than dropped.
         cut = cut.rpartition(" ")[0] or cut
     return cut.rstrip(" ,;:") + "…"
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""  # punctuation that ends a sentence, not the address
+_note_cleaner = nh3.Cleaner(
+    tags={"p", "br", "a"},
+    attributes={"a": {"href"}},
+    url_schemes={"http", "https"},
+    link_rel="nofollow ugc noopener noreferrer",  # readers' links earn nothing from us
+)
+
+
+def render_plain(source: str) -> str:
+    """Sanitized HTML for a reader's plain text (a community note): every character as
+    typed, line breaks kept, web addresses turned into links, nothing else."""
+    text = _clean_source(source)
+    parts: list[str] = []
+    last = 0
+    for match in _URL.finditer(text):
+        url = match.group(0)
+        while url and url[-1] in _TRAILING:
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break  # a balanced parenthesis is part of the address (Wikipedia's)
+            url = url[:-1]
+        parts.append(html.escape(text[last : match.start()]))
+        href = html.escape(url)
+        parts.append(f'<a href="{href}">{href}</a>')
+        last = match.start() + len(url)
+    parts.append(html.escape(text[last:]))
+    marked = "".join(parts).replace("\n", "<br>\n")
+    return _note_cleaner.clean(f"<p>{marked}</p>")

@@ -76,6 +76,8 @@ def add_member(session: Session, *, actor: Actor | None, blog: Blog, username: s
     user = accounts.get_user(session, username)
     if user.role == accounts.Role.ADMIN.value:
         raise ValidationFailed("admins work on every blog already", field="username")
+    if user.role == accounts.Role.READER.value:
+        raise ValidationFailed("a reader's account cannot join a blog's team", field="username")
     if is_member(session, actor=Actor.of(user), blog=blog):
         raise Conflict(f"{user.username} is on the team already", field="username")
     join(session, blog=blog, user_id=user.id, added_by=manager.user_id)

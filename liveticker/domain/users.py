@@ -96,7 +96,7 @@ def change_own_password(
     keep_session_id: int | None = None,
 ) -> None:
     """Change your own password, proving the current one; your other sessions end."""
-    me = permissions.require_staff(actor)
+    me = permissions.require_signed_in(actor)
     try:
         user = accounts.check_password(session, username=me.username, password=current)
     except Unauthorized:
@@ -110,7 +110,7 @@ def change_own_password(
 
 def list_tokens(session: Session, *, actor: Actor | None) -> list[ApiToken]:
     """Your own API tokens, newest first (their secrets are never shown again)."""
-    me = permissions.require_staff(actor)
+    me = permissions.require_signed_in(actor)
     return list(
         session.scalars(
             select(ApiToken).where(ApiToken.user_id == me.user_id).order_by(ApiToken.id.desc())
@@ -120,7 +120,7 @@ def list_tokens(session: Session, *, actor: Actor | None) -> list[ApiToken]:
 
 def create_token(session: Session, *, actor: Actor | None, label: str) -> str:
     """A new API token of your own; returned once."""
-    me = permissions.require_staff(actor)
+    me = permissions.require_signed_in(actor)
     user = session.get(User, me.user_id)
     assert user is not None  # the actor was just resolved from this row
     return accounts.create_token(session, user=user, label=label.strip() or "desk")
@@ -128,7 +128,7 @@ def create_token(session: Session, *, actor: Actor | None, label: str) -> str:
 
 def revoke_token(session: Session, *, actor: Actor | None, token_id: int) -> None:
     """Revoke one of your own API tokens; NotFound for anyone else's."""
-    me = permissions.require_staff(actor)
+    me = permissions.require_signed_in(actor)
     row = session.get(ApiToken, token_id) if 0 < token_id < 2**62 else None
     if row is None or row.user_id != me.user_id:
         raise NotFound(f"no token {token_id} of yours")

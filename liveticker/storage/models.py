@@ -11,7 +11,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -58,6 +60,12 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Readers only. The stable pseudonymous id of their notes and ratings in the scorer
+    # and the public data (never the alias); an admin may let them write notes before
+    # they earn it; a digest of the address they signed up from, to limit sign-ups.
+    participant_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    writing_granted: Mapped[bool] = mapped_column(Boolean, default=False)
+    signup_key: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
 
 
 class ApiToken(Base):
@@ -298,3 +306,132 @@ class LivePresence(Base):
     )
     readers: Mapped[int] = mapped_column(Integer)
     reported_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Note(Base):
+    """A reader's community note on a published post, and its status from the last run.
+
+    `status` is the final status readers see (X's names); the other scored fields are the
+    last run's, for the note's page. An admin's legal removal erases the text and sources
+    and keeps the reason, which the note's page shows in their place.
+    """
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        UniqueConstraint("post_id", "author_id"),  # one note per author per post
+        Index("ix_notes_blog_status", "blog_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    blog_id: Mapped[int] = mapped_column(ForeignKey("blogs.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    classification: Mapped[str] = mapped_column(String(48))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    text: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(32), default="NEEDS_MORE_RATINGS")
+    core_status: Mapped[str] = mapped_column(String(32), default="")
+    intercept: Mapped[float | None] = mapped_column(Float, default=None)
+    factor: Mapped[float | None] = mapped_column(Float, default=None)
+    intercept_min: Mapped[float | None] = mapped_column(Float, default=None)
+    intercept_max: Mapped[float | None] = mapped_column(Float, default=None)
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    rules: Mapped[list[Any]] = mapped_column(default=list)
+    scored_at: Mapped[datetime | None] = mapped_column(default=None)
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    removed_reason: Mapped[str] = mapped_column(Text, default="")
+    removed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+
+    post: Mapped[Post] = relationship(lazy="joined")
+
+
+class NoteRating(Base):
+    """One reader's rating of one note; a new rating replaces the old."""
+
+    __tablename__ = "note_ratings"
+
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    )
+    rater_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    helpfulness: Mapped[str] = mapped_column(String(20))  # HELPFUL, SOMEWHAT_HELPFUL, NOT_HELPFUL
+    tags: Mapped[list[Any]] = mapped_column(default=list)  # X's tag column names
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoteStatusChange(Base):
+    """A note's final status as each scoring run changed it: the note's public history."""
+
+    __tablename__ = "note_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class NoteHistory(Base):
+    """The engine's own status history of a note (X's noteStatusHistory row), which the
+    next run reads: first statuses, locks, stabilization times."""
+
+    __tablename__ = "note_status_history"
+
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    )
+    row: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class NoteParticipant(Base):
+    """A reader as the last scoring run saw them: their viewpoint, their rating impact and
+    whether they may write (X's enrollment)."""
+
+    __tablename__ = "note_participants"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    intercept: Mapped[float | None] = mapped_column(Float, default=None)
+    factor: Mapped[float | None] = mapped_column(Float, default=None)
+    rating_impact: Mapped[int] = mapped_column(Integer, default=0)
+    writing_impact: Mapped[int] = mapped_column(Integer, default=0)
+    enrollment_state: Mapped[str] = mapped_column(String(32), default="newUser")
+    needed_to_earn_in: Mapped[int] = mapped_column(Integer, default=5)
+    times_earned_out: Mapped[int] = mapped_column(Integer, default=0)
+    state_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotesRun(Base):
+    """One scoring run of the service: when, on what, and what it changed."""
+
+    __tablename__ = "notes_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    now_millis: Mapped[int] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    notes: Mapped[int] = mapped_column(Integer, default=0)
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Lease(Base):
+    """A named job that one process or host at a time may run (the notes scorer): held
+    until `expires_at`, renewed while running, taken over once expired."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column()

@@ -27,7 +27,7 @@ from liveticker.live.wire import Message
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
 from liveticker.storage.models import Event
-from liveticker.web import api, desk, desk_blogs, desk_live, errors, pages
+from liveticker.web import api, api_notes, desk, desk_blogs, desk_live, errors, pages
 from liveticker.web.middleware import BodyLimit
 from liveticker.web.services import Services
 
@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(api_notes.router)
     app.include_router(pages.router)
     app.include_router(desk.router)
     app.include_router(desk_blogs.router)

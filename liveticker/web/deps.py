@@ -113,10 +113,21 @@ def _signed_in(request: Request, session: DbSession) -> SignedIn | None:
 MaybeSignedIn = Annotated[SignedIn | None, Depends(_signed_in)]
 
 
-def _desk_user(request: Request, signed_in: MaybeSignedIn) -> SignedIn:
+def _signed_in_user(request: Request, signed_in: MaybeSignedIn) -> SignedIn:
     if signed_in is None:
         raise SignInRequired(_return_path(request))
     return signed_in
+
+
+# Anyone signed in, staff or reader: their own account, password, tokens, signing out.
+AnyUser = Annotated[SignedIn, Depends(_signed_in_user)]
+
+
+def _desk_user(request: Request, signed_in: MaybeSignedIn) -> SignedIn:
+    user = _signed_in_user(request, signed_in)
+    if not user.actor.is_staff:
+        raise Forbidden("the desk is for the newsroom's staff")
+    return user
 
 
 def _return_path(request: Request) -> str:
@@ -154,9 +165,10 @@ def require_same_origin(request: Request) -> None:
         raise Forbidden("requests from other sites are refused")
 
 
-async def _desk_writer(request: Request, maybe: MaybeSignedIn) -> SignedIn:
+async def _any_writer(request: Request, maybe: MaybeSignedIn) -> SignedIn:
+    """A signed-in browser's change: from this site, with the session's CSRF token."""
     require_same_origin(request)  # first: a cross-site post is refused, signed in or not
-    signed_in = _desk_user(request, maybe)
+    signed_in = _signed_in_user(request, maybe)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         value = (await request.form()).get(CSRF_FIELD)
@@ -165,6 +177,15 @@ async def _desk_writer(request: Request, maybe: MaybeSignedIn) -> SignedIn:
         raise Forbidden(
             "this form has expired or did not come from this site; reload the page and try again"
         )
+    return signed_in
+
+
+AnyWriter = Annotated[SignedIn, Depends(_any_writer)]
+
+
+async def _desk_writer(request: Request, signed_in: AnyWriter) -> SignedIn:
+    if not signed_in.actor.is_staff:
+        raise Forbidden("the desk is for the newsroom's staff")
     return signed_in
 
 

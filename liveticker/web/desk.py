@@ -23,6 +23,8 @@ from liveticker.storage.models import Blog
 from liveticker.web.deps import (
     CSRF_FIELD,
     SESSION_COOKIE,
+    AnyUser,
+    AnyWriter,
     AppServices,
     DbSession,
     DeskUser,
@@ -177,7 +179,7 @@ async def login(request: Request, session: DbSession, services: AppServices) -> 
 
 
 @router.post("/logout")
-def logout(request: Request, session: DbSession, me: DeskWriter) -> Response:
+def logout(request: Request, session: DbSession, me: AnyWriter) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     sessions.sign_out(session, token=token)
     response = RedirectResponse("/login", status_code=303, headers=PRIVATE_HEADERS)
@@ -203,13 +205,13 @@ def _account(
 
 
 @router.get("/desk/account")
-def account(request: Request, session: DbSession, services: AppServices, me: DeskUser) -> Response:
+def account(request: Request, session: DbSession, services: AppServices, me: AnyUser) -> Response:
     return _account(request, session, services, me)
 
 
 @router.post("/desk/account/password")
 async def change_password(
-    request: Request, session: DbSession, services: AppServices, me: DeskWriter
+    request: Request, session: DbSession, services: AppServices, me: AnyWriter
 ) -> Response:
     form = await form_fields(request)
     try:
@@ -228,7 +230,7 @@ async def change_password(
 
 
 @router.post("/desk/account/sign-out-everywhere")
-def sign_out_everywhere(request: Request, session: DbSession, me: DeskWriter) -> Response:
+def sign_out_everywhere(request: Request, session: DbSession, me: AnyWriter) -> Response:
     """Ends every session of yours, this one too."""
     sessions.sign_out_everywhere(session, user_id=me.actor.user_id)
     response = RedirectResponse("/login", status_code=303, headers=PRIVATE_HEADERS)
@@ -238,7 +240,7 @@ def sign_out_everywhere(request: Request, session: DbSession, me: DeskWriter) ->
 
 @router.post("/desk/account/tokens")
 async def create_token(
-    request: Request, session: DbSession, services: AppServices, me: DeskWriter
+    request: Request, session: DbSession, services: AppServices, me: AnyWriter
 ) -> Response:
     form = await form_fields(request)
     try:
@@ -254,7 +256,7 @@ async def create_token(
 
 
 @router.post("/desk/account/tokens/{token_id:int}/revoke")
-def revoke_token(session: DbSession, me: DeskWriter, token_id: int) -> Response:
+def revoke_token(session: DbSession, me: AnyWriter, token_id: int) -> Response:
     users.revoke_token(session, actor=me.actor, token_id=token_id)
     return _done("/desk/account", "revoked")
 

@@ -7,11 +7,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from liveticker.domain.accounts import Actor
 from liveticker.domain.blogs import key_points_html
 from liveticker.domain.history import FieldChange, RevisionDiff
+from liveticker.domain.markdown import render_plain
 from liveticker.domain.media import Library
 from liveticker.domain.review import Queue
-from liveticker.storage.models import AuditEntry, Blog, Media, Post, Revision, User
+from liveticker.storage.models import (
+    AuditEntry,
+    Blog,
+    Media,
+    Note,
+    NoteRating,
+    Post,
+    Revision,
+    User,
+)
 
 
 class SourceOut(BaseModel):
@@ -279,3 +290,124 @@ class StatusOut(BaseModel):
     worker: int
     live_readers: int
     live_blogs: int
+
+
+# -- community notes ---------------------------------------------------------------------
+
+
+class ReaderOut(BaseModel):
+    """A reader's own account: whether they may write notes yet, and how far from it."""
+
+    alias: str
+    can_write: bool
+    rating_impact: int
+    writing_needs: int  # the rating impact that unlocks writing
+    earned_out: bool  # lost writing after notes rated Not Helpful; earn it back by rating
+
+
+class NoteScoringOut(BaseModel):
+    """How the last scoring run saw the note (for its author and staff in listings)."""
+
+    core_status: str
+    intercept: float | None
+    factor: float | None
+    intercept_min: float | None
+    intercept_max: float | None
+    decided_by: str
+    rules: list[str]
+    scored_at: datetime | None
+
+    @classmethod
+    def of(cls, note: Note) -> NoteScoringOut:
+        return cls(
+            core_status=note.core_status,
+            intercept=note.intercept,
+            factor=note.factor,
+            intercept_min=note.intercept_min,
+            intercept_max=note.intercept_max,
+            decided_by=note.decided_by,
+            rules=[str(rule) for rule in note.rules],
+            scored_at=note.scored_at,
+        )
+
+
+class RatingOut(BaseModel):
+    note_id: int
+    helpfulness: Literal["HELPFUL", "SOMEWHAT_HELPFUL", "NOT_HELPFUL"]
+    tags: list[str]
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, rating: NoteRating) -> RatingOut:
+        return cls(
+            note_id=rating.note_id,
+            helpfulness=rating.helpfulness,
+            tags=list(rating.tags),
+            updated_at=rating.updated_at,
+        )
+
+
+class NoteOut(BaseModel):
+    id: int
+    url: str  # the note's page
+    blog: str
+    post_id: int
+    classification: str
+    reasons: list[str]
+    text: str  # empty once removed
+    text_html: str
+    sources: list[str]
+    status: str  # the final status readers see: CURRENTLY_RATED_HELPFUL shows under the post
+    created_at: datetime
+    removed: bool
+    removed_reason: str | None
+    mine: bool  # written by the asker
+    my_rating: RatingOut | None
+    scoring: NoteScoringOut | None  # the author's and staff's
+
+    @classmethod
+    def of(
+        cls, note: Note, *, asker: Actor | None = None, rating: NoteRating | None = None
+    ) -> NoteOut:
+        mine = asker is not None and asker.user_id == note.author_id
+        insider = mine or (asker is not None and asker.is_staff)
+        return cls(
+            id=note.id,
+            url=f"/notes/{note.id}",
+            blog=note.post.blog.slug,
+            post_id=note.post_id,
+            classification=note.classification,
+            reasons=list(note.reasons),
+            text=note.text,
+            text_html=render_plain(note.text) if note.text else "",
+            sources=list(note.sources),
+            status=note.status,
+            created_at=note.created_at,
+            removed=note.removed_at is not None,
+            removed_reason=note.removed_reason if note.removed_at is not None else None,
+            mine=mine,
+            my_rating=RatingOut.of(rating) if rating is not None else None,
+            scoring=NoteScoringOut.of(note) if insider else None,
+        )
+
+
+class SidesOut(BaseModel):
+    """Ratings by the raters' viewpoint from the last run: negative or positive factor,
+    or not known yet (new raters)."""
+
+    negative: int
+    positive: int
+    unknown: int
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    at: datetime
+
+
+class NoteDetailOut(NoteOut):
+    """A note with how it was decided: the scoring, its ratings by side, its history."""
+
+    helpful_by_side: SidesOut
+    not_helpful_by_side: SidesOut
+    history: list[StatusChangeOut]
