@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, StrictBool
 
-from liveticker.domain import accounts, blogs, notes, posts, readers
+from liveticker.domain import accounts, blogs, notes, permissions, posts, readers
 from liveticker.domain.inputs import NoteCreate, NoteRemoval, RatingInput, ReaderSignUp
 from liveticker.exceptions import Unauthorized
 from liveticker.storage.models import Note, User
@@ -184,5 +184,6 @@ def rate_note(
 @router.post("/notes/{note_id}/removal", response_model=NoteOut, responses=ERRORS, tags=["notes"])
 def remove_note(session: DbSession, actor: Writer, note_id: NoteId, data: NoteRemoval) -> NoteOut:
     """An admin removes a note for legal reasons; its page says so, with the reason."""
+    permissions.require_admin(actor)
     note = notes.get_note(session, note_id=note_id, actor=actor)
     return NoteOut.of(notes.remove_note(session, actor=actor, note=note, reason=data.reason))

@@ -1,7 +1,8 @@
 """Every role × action: who may do what through the API, checked on the server.
 
-Roles: anonymous, contributor (the draft's author), other (another contributor), editor,
-admin. Each action runs on fresh content, so the outcome depends only on the role.
+Roles: anonymous, reader (a reader's account, for community notes), contributor (the
+draft's author), other (another contributor), editor, admin. Each action runs on fresh
+content, so the outcome depends only on the role.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from liveticker.domain import accounts
+from liveticker.storage.database import Database
 from tests.conftest import Account
 
-ROLES = ["anonymous", "contributor", "other", "editor", "admin"]
+ROLES = ["anonymous", "reader", "contributor", "other", "editor", "admin"]
 
 
 @dataclass
@@ -24,6 +27,7 @@ class World:
     accounts: dict[str, Account]
     published_id: int
     draft_id: int  # written by "contributor"
+    note_id: int  # on the published post, by a reader ("author") who is none of the roles
 
     def headers(self, role: str) -> dict[str, str]:
         return {} if role == "anonymous" else self.accounts[role].headers
@@ -36,110 +40,323 @@ def _post(path: str, json: Any = None) -> Action:
     return lambda w, h: w.client.post(path, json=json, headers=h)
 
 
+def _post_note_removal() -> Action:
+    return lambda w, h: w.client.post(
+        f"/api/v1/notes/{w.note_id}/removal", json={"reason": "court order"}, headers=h
+    )
+
+
 ACTIONS: dict[str, tuple[Action, dict[str, int]]] = {
     # action: (call, expected status per role)
     "create blog": (
         _post("/api/v1/blogs", {"slug": "new", "title": "New"}),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 201, "admin": 201},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 201,
+            "admin": 201,
+        },
     ),
     "edit blog": (
         lambda w, h: w.client.patch("/api/v1/blogs/live", json={"title": "T2"}, headers=h),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "publish blog": (
         _post("/api/v1/blogs/draft-blog/publish"),
-        {"anonymous": 404, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 404,
+            "reader": 404,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "close blog": (
         _post("/api/v1/blogs/live/close"),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "reopen blog": (
         _post("/api/v1/blogs/closed/reopen"),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "set key points": (
         lambda w, h: w.client.put(
             "/api/v1/blogs/live/key-points", json={"items": ["a"]}, headers=h
         ),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "publish a post": (
         _post("/api/v1/blogs/live/posts", {"body": "x", "status": "published"}),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 201, "admin": 201},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 201,
+            "admin": 201,
+        },
     ),
     "write a draft": (
         _post("/api/v1/blogs/live/posts", {"body": "x", "status": "draft"}),
-        {"anonymous": 401, "contributor": 201, "other": 201, "editor": 201, "admin": 201},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 201,
+            "other": 201,
+            "editor": 201,
+            "admin": 201,
+        },
     ),
     "write a pinned draft": (
         _post("/api/v1/blogs/live/posts", {"body": "x", "status": "draft", "pinned": True}),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 201, "admin": 201},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 201,
+            "admin": 201,
+        },
     ),
     "edit the draft": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.draft_id}", json={"body": "better"}, headers=h
         ),
-        {"anonymous": 404, "contributor": 200, "other": 404, "editor": 200, "admin": 200},
+        {
+            "anonymous": 404,
+            "reader": 404,
+            "contributor": 200,
+            "other": 404,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "publish the draft": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.draft_id}", json={"status": "published"}, headers=h
         ),
-        {"anonymous": 404, "contributor": 403, "other": 404, "editor": 200, "admin": 200},
+        {
+            "anonymous": 404,
+            "reader": 404,
+            "contributor": 403,
+            "other": 404,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "edit a published post": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.published_id}", json={"body": "x"}, headers=h
         ),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "pin a published post": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.published_id}", json={"pinned": True}, headers=h
         ),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "delete a published post": (
         lambda w, h: w.client.delete(f"/api/v1/blogs/live/posts/{w.published_id}", headers=h),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "delete the draft": (
         lambda w, h: w.client.delete(f"/api/v1/blogs/live/posts/{w.draft_id}", headers=h),
-        {"anonymous": 404, "contributor": 403, "other": 404, "editor": 200, "admin": 200},
+        {
+            "anonymous": 404,
+            "reader": 404,
+            "contributor": 403,
+            "other": 404,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "read the draft": (
         lambda w, h: w.client.get(f"/api/v1/blogs/live/posts/{w.draft_id}", headers=h),
-        {"anonymous": 404, "contributor": 200, "other": 404, "editor": 200, "admin": 200},
+        {
+            "anonymous": 404,
+            "reader": 404,
+            "contributor": 200,
+            "other": 404,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "read the published post": (
         lambda w, h: w.client.get(f"/api/v1/blogs/live/posts/{w.published_id}", headers=h),
-        {"anonymous": 200, "contributor": 200, "other": 200, "editor": 200, "admin": 200},
+        {
+            "anonymous": 200,
+            "reader": 200,
+            "contributor": 200,
+            "other": 200,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "read the draft's history": (
         lambda w, h: w.client.get(f"/api/v1/blogs/live/posts/{w.draft_id}/revisions", headers=h),
-        {"anonymous": 404, "contributor": 200, "other": 404, "editor": 200, "admin": 200},
+        {
+            "anonymous": 404,
+            "reader": 404,
+            "contributor": 200,
+            "other": 404,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "read a published post's history": (
         lambda w, h: w.client.get(
             f"/api/v1/blogs/live/posts/{w.published_id}/revisions", headers=h
         ),
-        {"anonymous": 401, "contributor": 403, "other": 403, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
     "list drafts": (
         lambda w, h: w.client.get("/api/v1/blogs/live/posts?status=draft", headers=h),
-        {"anonymous": 401, "contributor": 200, "other": 200, "editor": 200, "admin": 200},
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 200,
+            "other": 200,
+            "editor": 200,
+            "admin": 200,
+        },
+    ),
+    "write a note": (
+        lambda w, h: w.client.post(
+            f"/api/v1/blogs/live/posts/{w.published_id}/notes",
+            json={
+                "classification": "NOT_MISLEADING",
+                "reasons": ["notMisleadingFactuallyCorrect"],
+                "text": "Correct, per the utility.",
+            },
+            headers=h,
+        ),
+        {
+            "anonymous": 401,
+            "reader": 201,
+            "contributor": 403,
+            "other": 403,
+            "editor": 403,
+            "admin": 403,
+        },
+    ),
+    "rate a note": (
+        lambda w, h: w.client.put(
+            f"/api/v1/notes/{w.note_id}/rating", json={"helpfulness": "HELPFUL"}, headers=h
+        ),
+        {
+            "anonymous": 401,
+            "reader": 200,
+            "contributor": 403,
+            "other": 403,
+            "editor": 403,
+            "admin": 403,
+        },
+    ),
+    "remove a note": (
+        _post_note_removal(),
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 403,
+            "admin": 200,
+        },
+    ),
+    "grant writing": (
+        lambda w, h: w.client.put(
+            "/api/v1/readers/author/writing", json={"granted": False}, headers=h
+        ),
+        {
+            "anonymous": 401,
+            "reader": 403,
+            "contributor": 403,
+            "other": 403,
+            "editor": 403,
+            "admin": 200,
+        },
     ),
     "read a draft blog": (
         lambda w, h: w.client.get("/api/v1/blogs/draft-blog", headers=h),
-        {"anonymous": 404, "contributor": 200, "other": 200, "editor": 200, "admin": 200},
+        {
+            "anonymous": 404,
+            "reader": 404,
+            "contributor": 200,
+            "other": 200,
+            "editor": 200,
+            "admin": 200,
+        },
     ),
 }
 
 
 @pytest.fixture
 def world(
-    client: TestClient, accounts_by_role: dict[str, Account], make_blog: Any, make_post: Any
+    client: TestClient,
+    database: Database,
+    accounts_by_role: dict[str, Account],
+    make_blog: Any,
+    make_post: Any,
 ) -> World:
     make_blog("live")
     make_blog("draft-blog", live=False)
@@ -153,7 +370,27 @@ def world(
         headers=accounts_by_role["contributor"].headers,
     )
     assert draft.status_code == 201
-    return World(client, accounts_by_role, published["id"], draft.json()["id"])
+    readers = {}
+    with database.transaction() as session:
+        for alias in ("reader", "author"):
+            user = accounts.create_user(
+                session, username=alias, password="correct horse battery", role="reader"
+            )
+            user.participant_id = alias.upper()
+            user.writing_granted = True
+            readers[alias] = Account(alias, "reader", accounts.create_token(session, user=user))
+    note = client.post(
+        f"/api/v1/blogs/live/posts/{published['id']}/notes",
+        json={
+            "classification": "NOT_MISLEADING",
+            "reasons": ["notMisleadingOther"],
+            "text": "Context.",
+        },
+        headers=readers["author"].headers,
+    )
+    assert note.status_code == 201, note.text
+    everyone = {**accounts_by_role, "reader": readers["reader"]}
+    return World(client, everyone, published["id"], draft.json()["id"], note.json()["id"])
 
 
 CASES = [(action, role) for action in ACTIONS for role in ROLES]
