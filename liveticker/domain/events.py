@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from liveticker.domain import times
 from liveticker.domain.markdown import render_markdown
 from liveticker.domain.permissions import PUBLIC_BLOG_STATUSES
-from liveticker.storage.database import PENDING_EVENTS
+from liveticker.storage.database import PENDING_BY_ENTITY, PENDING_EVENTS
 from liveticker.storage.models import Blog, Event, Post, utcnow
 
 POST = "post"  # a post to show or to replace in place (new, edited, pinned, unpinned)
@@ -91,12 +91,20 @@ def record(
         return None
     _empty_superseded(session, blog.id, kind=kind, entity=entity, before=seq)
     pending: list[Event] = session.info.setdefault(PENDING_EVENTS, [])
-    for earlier in pending:  # this transaction's own: they reach the hub as logged
-        if supersedes(kind, entity, earlier.entity):
+    by_entity: dict[tuple[int, str], list[Event]] = session.info.setdefault(PENDING_BY_ENTITY, {})
+    # This transaction's own events reach the hub as logged: empty those this one replaces.
+    # (One rolled back with a savepoint may still be listed here; emptying it is harmless.)
+    keys = [(blog.id, entity)]
+    if kind == REMOVE:
+        keys += [key for key in by_entity if key[0] == blog.id and supersedes(kind, entity, key[1])]
+    for key in keys:
+        for earlier in by_entity.pop(key, []):
             earlier.kind, earlier.entity, earlier.data = SUPERSEDED, "", {}
     event = Event(blog_id=blog.id, seq=seq, kind=kind, entity=entity, data=data, created_at=now)
     session.add(event)
     pending.append(event)
+    if entity:
+        by_entity.setdefault((blog.id, entity), []).append(event)
     return event
 
 

@@ -22,12 +22,16 @@ from liveticker.storage.models import Blog, Event, Post
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "liveticker_write"
 PENDING_EVENTS = "liveticker.events"  # session.info key, filled by domain.events.record
+# session.info key: the same pending events by entity, so that recording one finds what it
+# supersedes without a pass over all of them (a scoring run records thousands).
+PENDING_BY_ENTITY = "liveticker.events.by_entity"
 _SAVEPOINTS = "liveticker.savepoints"  # session.info key: pending events at each savepoint
 _CHANGED_BLOGS = "liveticker.changed_blogs"  # session.info key: blogs whose desk changed
 
 
 def _forget_events(session: Session) -> None:
     session.info.pop(PENDING_EVENTS, None)
+    session.info.pop(PENDING_BY_ENTITY, None)
     session.info.pop(_SAVEPOINTS, None)
     session.info.pop(_CHANGED_BLOGS, None)
 
@@ -133,6 +137,7 @@ class Database:
             # and the transaction may still fail. Only the outermost commit counts.
             return
         committed: list[Event] = session.info.pop(PENDING_EVENTS, [])
+        session.info.pop(PENDING_BY_ENTITY, None)
         if committed:
             for listener in self.commit_listeners:
                 listener(committed)

@@ -142,16 +142,22 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         server = Server(base=f"http://127.0.0.1:{port}", process=process, token=token, log=log)
         servers.append(server)
         deadline = time.monotonic() + 30
+        ready: set[int] = set()
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise AssertionError(f"server exited: {log.read_text()}")
             try:
-                if httpx.get(server.base + "/api/v1/status", timeout=1).status_code == 200:
-                    return server
+                status = httpx.get(server.base + "/api/v1/status", timeout=1)
+                if status.status_code == 200:
+                    ready.add(status.json()["worker"])
+                    # Every worker must answer before a test spreads readers over them: a
+                    # worker still importing (a loaded machine) would accept nothing yet.
+                    if len(ready) >= workers:
+                        return server
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
-        raise AssertionError(f"server did not start: {log.read_text()}")
+            time.sleep(0.1 if not ready else 0.02)
+        raise AssertionError(f"server did not start ({len(ready)} workers up): {log.read_text()}")
 
     yield start
     for server in servers:
