@@ -350,3 +350,29 @@ def test_a_transaction_rolled_back_hands_the_hub_nothing(
     finally:
         database.commit_listeners.remove(received.append)
     assert [[e.data["body_html"] for e in batch] for batch in received] == [["<p>kept</p>\n"]]
+
+
+def test_one_transaction_changing_two_blogs_keeps_both_blogs_events(
+    database: Database, make_blog: Any
+) -> None:
+    """Each blog's own fields are the entity "blog" in its own log: one blog's change must
+    not empty the other's, even when one transaction makes both."""
+    make_blog("storm")
+    make_blog("flood")
+    received: list[list[Any]] = []
+    database.commit_listeners.append(received.append)
+    try:
+        with database.transaction() as session:
+            for slug in ("storm", "flood"):
+                blog = blogs.get_blog(session, slug=slug, actor=None)
+                blog.title = f"New title of {slug}"
+                events.blog_changed(session, blog=blog)
+    finally:
+        database.commit_listeners.remove(received.append)
+    [committed] = received
+    assert [(e.kind, e.data["title"]) for e in committed] == [
+        ("blog", "New title of storm"),
+        ("blog", "New title of flood"),
+    ]
+    for slug in ("storm", "flood"):
+        assert _log(database, slug)[-1][1] == "blog"
