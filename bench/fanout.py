@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -35,7 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.docs_section import replace_section  # noqa: E402
+from bench.docs_section import machine, replace_section  # noqa: E402
 from tests.live.conftest import prepare_database, spawn_server  # noqa: E402
 
 CLIENT = Path(__file__).with_name("fanout_client.py")
@@ -290,16 +289,6 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     index = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
     return values[index]
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, Python {platform.python_version()}"
 
 
 def table(rows: list[dict[str, Any]]) -> str:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -25,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.docs_section import replace_section  # noqa: E402
+from bench.docs_section import machine, replace_section  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "Scoring engine (bench/score.py)"
@@ -84,23 +82,6 @@ def _tsv_read_seconds(population: object) -> float:
         return time.perf_counter() - start
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import numpy
-
-    return (
-        f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
-        f"numpy {numpy.__version__}"
-    )
-
-
 def table(rows: list[dict[str, object]]) -> str:
     lines = [
         "| ratings | raters | notes | wall s | peak RSS MB | Helpful | Not Helpful | Needs more |",
@@ -125,6 +106,8 @@ def write_section(rows: list[dict[str, object]], command: str) -> None:
         + (f"; reading the TSV files took {row['tsv_read_s']} s" if "tsv_read_s" in row else "")
         for row in rows
     )
+    import numpy
+
     body = (
         "Times the whole scoring pipeline (post-selection similarity, both fits, "
         "pseudo-raters, correlated and high-volume checks, rules, result frames) on "
@@ -133,7 +116,7 @@ def write_section(rows: list[dict[str, object]], command: str) -> None:
         "run shows no note as Helpful yet because of stabilization. Peak RSS is the "
         "process's, generated data included, each size in a fresh process.\n\n"
         f"- Date: {dt.date.today().isoformat()}\n"
-        f"- Machine: {machine()}\n"
+        f"- Machine: {machine('numpy ' + numpy.__version__)}\n"
         f"- Command: `{command}`\n\n"
         f"{table(rows)}\n\n"
         f"Stages:\n\n{stages}\n"

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 import click
@@ -34,7 +35,7 @@ from liveticker.domain.inputs import (
 from liveticker.exceptions import LivetickerError
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
-from liveticker.storage.models import Blog
+from liveticker.storage.models import Blog, utcnow
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -453,12 +454,109 @@ def audit_list(limit: int, username: str) -> None:
             click.echo(f"{when}  {who}  {entry.action}  {entry.target}  {entry.reason}")
 
 
+@contextmanager
+def _notes_database() -> Iterator[Database]:
+    """The database for a notes command; an unreachable database or an unwritable file
+    ends the command with one line, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    database = Database(_settings().database_url)
+    try:
+        database.upgrade()
+        yield database
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"database error: {str(exc).splitlines()[0]}") from None
+    finally:
+        database.dispose()
+
+
+@click.command("run")
+@click.option(
+    "--now",
+    "now_millis",
+    type=click.IntRange(min=0),
+    help="Scoring time, epoch millis [default: now].",
+)
+@click.option("--force", is_flag=True, help="Score even when nothing changed since the last run.")
+@friendly_errors
+def notes_run_command(now_millis: int | None, force: bool) -> None:
+    """Score the database's community notes once and store what readers see.
+
+    The same run the server makes every LIVETICKER_NOTES_INTERVAL_SECONDS, under the same
+    lease (one process at a time); skipped when nothing changed since the last run.
+    """
+    from liveticker.live import notes_runner
+
+    with _notes_database() as database:
+        outcome = notes_runner.run_once(
+            database, settings=_settings(), now_millis=now_millis, force=force
+        )
+    if not outcome.ran and outcome.reason != notes_runner.UNCHANGED:  # the lease
+        raise click.ClickException(outcome.summary())
+    click.echo(outcome.summary())
+
+
+@click.command("export")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write into (new, or empty).",
+)
+@click.option(
+    "--public", is_flag=True, help="Only what the public may see (the daily download's files)."
+)
+@click.option(
+    "--now",
+    "now_millis",
+    type=click.IntRange(min=0),
+    help="As of this time, epoch millis [default: the last run's].",
+)
+@friendly_errors
+def notes_export_command(out_dir: Path, public: bool, now_millis: int | None) -> None:
+    """Write the notes data in X's public TSV format, participant ids for accounts.
+
+    notes.tsv, ratings.tsv, noteStatusHistory.tsv and userEnrollment.tsv: what a run
+    scores. `liveticker notes score` on them with the same --now gives the statuses the
+    service shows.
+    """
+    from liveticker.domain import notes_run
+    from liveticker.live import notes_runner
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise click.ClickException(f"{out_dir} is a file; --out takes a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        raise click.ClickException(f"{out_dir} is not empty; give a new or empty folder")
+    settings = _settings()
+    with _notes_database() as database, database.transaction(write=False) as session:
+        if now_millis is None:
+            last = notes_run.last_run(session)
+            now_millis = last.now_millis if last else notes_run.millis(utcnow())
+        frames = notes_run.export_frames(
+            session,
+            now_millis=now_millis,
+            min_account_age_seconds=settings.notes_min_account_age_seconds,
+            threshold=settings.notes_writing_impact,
+            public=public,
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        notes_runner.write_tsvs(frames, out_dir)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_dir}: {exc.strerror or exc}") from None
+    counts = ", ".join(f"{len(frame)} {name}" for name, frame in frames.items())
+    click.echo(f"wrote {counts} to {out_dir} as of --now {now_millis}")
+
+
 def _register_optional_groups() -> None:
     """Parts that live in their own packages add their commands here."""
     try:
         from liveticker.scoring.cli import notes
     except ImportError:  # pragma: no cover - the scoring package is part of every install
         return
+    notes.add_command(notes_run_command)
+    notes.add_command(notes_export_command)
     main.add_command(notes)
 
 

@@ -135,6 +135,14 @@ class Settings:
             "wait until then): accounts made for an attack do not count during it."
         ),
     )
+    notes_open_data_dir: str = field(
+        default="",
+        metadata=_meta(
+            "Folder of the public daily download of community notes data (X's four TSV "
+            "files, zipped), served at `/open-data/notes/`. Empty: `open-data` beside the "
+            "media folder. With several hosts, a folder they share."
+        ),
+    )
     notes_per_day: int = field(
         default=10, metadata=_meta("Community notes one reader may write in 24 hours.")
     )

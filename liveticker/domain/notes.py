@@ -29,6 +29,7 @@ from liveticker.domain.inputs import NoteCreate, RatingInput
 from liveticker.domain.markdown import render_plain
 from liveticker.exceptions import Conflict, Forbidden, NotFound, RateLimited
 from liveticker.storage.models import (
+    Blog,
     Note,
     NoteParticipant,
     NoteRating,
@@ -310,6 +311,23 @@ def rating_sides(session: Session, *, note: Note) -> Sides:
         side = "unknown" if factor is None else ("negative" if factor < 0 else "positive")
         (not_helpful if level == "NOT_HELPFUL" else helpful)[side] += 1
     return Sides(helpful=helpful, not_helpful=not_helpful)
+
+
+PLOTTED_NOTES = 2000  # the newest of a blog's notes in its plot
+
+
+def scored_notes(session: Session, *, actor: Actor | None, blog: Blog) -> list[Note]:
+    """The blog's notes as the last scoring run placed them (intercept and factor), for
+    the admins' notes plot: the newest PLOTTED_NOTES."""
+    permissions.require_admin(actor)
+    return list(
+        session.scalars(
+            select(Note)
+            .where(Note.blog_id == blog.id, Note.intercept.is_not(None), Note.factor.is_not(None))
+            .order_by(Note.id.desc())
+            .limit(PLOTTED_NOTES)
+        )
+    )
 
 
 def status_history(session: Session, *, note: Note) -> list[NoteStatusChange]:

@@ -77,6 +77,54 @@ PSS_MIN_UNIQUE_POSTS: Final = 10
 # Work bound: a rating is paired with at most this many later ratings of the same note
 # inside the window (documented in docs/notes-scoring.md).
 PSS_MAX_PAIRS_PER_RATING: Final = 500
+# Burst baseline (Liveticker, not X): X's 20-minute window and thresholds assume that two
+# ratings of the same note rarely land that close by chance. When the population's own
+# rating delays make that chance larger than this share, the window shrinks to the delay
+# gap that only this share of rating pairs reaches, so co-rating "within the window"
+# keeps meaning "closer than the crowd" in a live blog's burst. 0.1 leaves X-shaped data
+# untouched: with X-like delays (exponential, mean 8 h) the 20-minute share is 0.04.
+PSS_BASELINE_NEAR_SHARE: Final = 0.1
+# The window never shrinks below one second (timestamps finer than that are not
+# trusted); if even one second holds a larger share, co-ratings count only for the
+# part beyond chance: co × (1 − share) / (1 − PSS_BASELINE_NEAR_SHARE).
+PSS_MIN_WINDOW_MILLIS: Final = 1000
+# Work bound: the near share is measured on at most this many delays (evenly spaced
+# ranks of the sorted delays, so the sample keeps the distribution's shape).
+PSS_BASELINE_SAMPLE: Final = 200_000
+
+# Co-deviating groups (Liveticker, not X; collusion.py): raters who leave their camp's
+# verdict together. A departure is a rating at least 0.5 (one helpfulness level) from
+# its camp's median on the note, the rater's intercept removed; camps with fewer than
+# 3 raters on a note give no verdict. A pair is linked when it shares ≥ 3 departures
+# (note and direction) and they are at least 2/3 of the departures of the pair's
+# quieter rater (+1 smoothing): honest camp members depart alone and rarely. Measured
+# (bench/brigades.py and two X-shaped 60,000-rating populations): with a share of 1/2
+# or 0.6, honest raters formed groups on the X-shaped data (68 and 107 ratings set
+# aside, 2 statuses changed on each); at 2/3 none did, on those and on 20 small honest
+# runs, and the smallest groups withstood over ten seeds were the same.
+CODEV_MIN_CAMP_RATERS: Final = 3
+CODEV_MIN_DEPARTURE: Final = 0.5
+CODEV_MIN_SHARED: Final = 3
+CODEV_MIN_SHARE: Final = 2 / 3
+CODEV_SHARE_PSEUDOCOUNT: Final = 1
+# A rater departing on more than a third of their judged ratings is a chronic dissenter
+# (a random rater departs on about half): never linked, left to the helpfulness filter,
+# which drops raters agreeing with fewer than 2/3 of outcomes anyway.
+CODEV_MAX_DEPARTURE_SHARE: Final = 1 / 3
+# With ScoringInput.first_activity_millis, a camp's verdict on a note comes from its
+# accounts first active at least a week before the note was written (when 3 or more
+# rated it): a week is longer than a breaking story, so accounts made for the story
+# cannot shift the verdict they depart from, however many they are.
+CODEV_ESTABLISHED_MILLIS: Final = 7 * 24 * 60 * 60 * 1000
+# A group with fewer than 3 departures (a pair's worth) from either camp speaks for one
+# camp: its ratings are set aside, but the note must be Helpful with them counted too
+# (rule WithOneCampGroups), because once a brigade owns a camp's median on a note, that
+# camp's honest dissenters are the ones who depart together. A group leaving both camps
+# together (a bridging note "disliked by both sides") is set aside without that check.
+CODEV_MIN_PER_CAMP: Final = 3
+# Work bound: a note direction with more departures than this is left out of the pair
+# count (at most 1000² / 2 pairs per note), as quasi-cliques skip crowded notes.
+CODEV_MAX_DEPARTURES_PER_NOTE: Final = 1000
 
 # Correlated and high-volume raters.
 CRH_THRESHOLD_NO_HIGH_VOL: Final = 0.37

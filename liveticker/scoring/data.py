@@ -146,6 +146,10 @@ class ScoringInput:
     history: History
     history_frame: pd.DataFrame | None = None
     modeling_group: FloatArray | None = None  # per participant, NaN when not enrolled
+    # Per participant, when the account was first active (epoch millis); optional. When
+    # given, only accounts that existed well before a note was written define their
+    # camp's verdict on it (collusion.py), so new accounts cannot move the yardstick.
+    first_activity_millis: Int64Array | None = None
 
     @property
     def n_participants(self) -> int:

@@ -272,15 +272,18 @@ def solve_notes(
     stats: NoteStatistics, *, alpha_intercept: float, alpha_factor: float
 ) -> tuple[FloatArray, FloatArray]:
     """Exact note parameters given frozen raters; α = λ·N / (number of notes) per group."""
-    intercept, factor = _solve_2x2(
-        stats.count,
-        stats.sum_f,
-        stats.sum_ff,
-        stats.sum_y,
-        stats.sum_yf,
-        alpha_intercept,
-        alpha_factor,
-    )
+    # A note without ratings has a zero system when α is 0 (an empty second fit); it is
+    # NaN either way, below.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        intercept, factor = _solve_2x2(
+            stats.count,
+            stats.sum_f,
+            stats.sum_ff,
+            stats.sum_y,
+            stats.sum_yf,
+            alpha_intercept,
+            alpha_factor,
+        )
     empty = stats.count == 0
     intercept[empty] = np.nan
     factor[empty] = np.nan

@@ -1,7 +1,8 @@
 """Resisting coordinated gaming: post-selection similarity, cliques, correlated raters.
 
 All pair counting is vectorized: ratings are sorted by note and time and each rating is
-paired with the next ones of the same note inside the window, one offset at a time.
+paired with the next ones of the same note inside the window, one offset at a time. The
+window is X's 20 minutes unless the population itself rates in a burst (burst_window).
 """
 
 from __future__ import annotations
@@ -26,14 +27,67 @@ class Cliques:
     clique: npt.NDArray[np.int32]
     flagged_pairs: int
     capped_notes: int  # notes where the per-rating pair cap was reached
+    window_millis: int = k.PSS_WINDOW_MILLIS
 
     @property
     def count(self) -> int:
         return int(self.clique.max()) + 1 if len(self.clique) else 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class BurstWindow:
+    """The co-rating window and the share of same-note rating pairs that chance puts in it."""
+
+    millis: int
+    near_share: float
+
+    @property
+    def discount(self) -> float:
+        """Weight of one co-rating: 1, or only its part beyond chance at the window's floor."""
+        if self.near_share <= k.PSS_BASELINE_NEAR_SHARE:
+            return 1.0
+        excess = (1.0 - self.near_share) / (1.0 - k.PSS_BASELINE_NEAR_SHARE)
+        return float(max(0.0, excess))
+
+
+def burst_window(ratings: Ratings, notes: Notes) -> BurstWindow:
+    """X's window, or the shorter gap that only PSS_BASELINE_NEAR_SHARE of pairs reach.
+
+    Two ratings of the same note are d1 and d2 after the note was written; pooling every
+    rating's delay gives the population's own burst, the chance baseline for |d1 − d2|.
+    """
+    delays = np.sort(ratings.created_at - notes.created_at[ratings.note])
+    if len(delays) > k.PSS_BASELINE_SAMPLE:
+        delays = delays[np.linspace(0, len(delays) - 1, k.PSS_BASELINE_SAMPLE).astype(np.int64)]
+    if len(delays) < 2:
+        return BurstWindow(millis=k.PSS_WINDOW_MILLIS, near_share=0.0)
+    pairs = len(delays) * (len(delays) - 1) / 2
+    positions = np.arange(len(delays))
+
+    def near_share(window: int) -> float:
+        reach = np.searchsorted(delays, delays + window, side="right")
+        return float((reach - positions - 1).sum()) / pairs
+
+    target = k.PSS_BASELINE_NEAR_SHARE
+    share = near_share(k.PSS_WINDOW_MILLIS)
+    if share <= target:
+        return BurstWindow(millis=k.PSS_WINDOW_MILLIS, near_share=share)
+    low, high = k.PSS_MIN_WINDOW_MILLIS, k.PSS_WINDOW_MILLIS
+    floor_share = near_share(low)
+    if floor_share >= target:
+        return BurstWindow(millis=low, near_share=floor_share)
+    while high - low > 1:  # near_share(low) < target < near_share(high)
+        middle = (low + high) // 2
+        if near_share(middle) <= target:
+            low = middle
+        else:
+            high = middle
+    return BurstWindow(millis=low, near_share=near_share(low))
+
+
 def post_selection_cliques(ratings: Ratings, notes: Notes, n_participants: int) -> Cliques:
-    """Flag rater pairs who repeatedly rate the same posts within 20 minutes of each other."""
+    """Flag rater pairs who repeatedly rate the same posts closer in time than the crowd."""
+    window = burst_window(ratings, notes)
     on_post = notes.tweet_id[ratings.note] != -1
     post_codes, post = np.unique(notes.tweet_id[ratings.note[on_post]], return_inverse=True)
     rater = ratings.rater[on_post]
@@ -59,7 +113,7 @@ def post_selection_cliques(ratings: Ratings, notes: Notes, n_participants: int) 
         active = active[active + offset < len(note)]
         partner = active + offset
         gap = time[partner] - time[active]
-        near = (note[partner] == note[active]) & (gap <= k.PSS_WINDOW_MILLIS)
+        near = (note[partner] == note[active]) & (gap <= window.millis)
         active, partner = active[near], partner[near]
         if len(active) == 0:
             break
@@ -71,14 +125,17 @@ def post_selection_cliques(ratings: Ratings, notes: Notes, n_participants: int) 
         right_parts.append(np.maximum(a, b).astype(np.int64))
         post_parts.append(post[active][different].astype(np.int64))
     clique = np.full(n_participants, -1, dtype=np.int32)
-    if not left_parts:
-        return Cliques(clique=clique, flagged_pairs=0, capped_notes=len(capped))
+    if not left_parts or window.discount == 0.0:
+        return Cliques(
+            clique=clique, flagged_pairs=0, capped_notes=len(capped), window_millis=window.millis
+        )
 
     pair = np.concatenate(left_parts) * n_participants + np.concatenate(right_parts)
     pair_post = np.concatenate(post_parts)
     # A pair counts once per post: collapse repeats from several notes on the same post.
     pair, pair_post = _unique_pair_items(pair, pair_post, len(post_codes))
-    pairs, co = np.unique(pair, return_counts=True)
+    pairs, counts = np.unique(pair, return_counts=True)
+    co = counts * window.discount
     left, right = pairs // n_participants, pairs % n_participants
     left_total, right_total = totals[left].astype(np.float64), totals[right].astype(np.float64)
     smoothing = k.PSS_PMI_PSEUDOCOUNTS
@@ -87,8 +144,13 @@ def post_selection_cliques(ratings: Ratings, notes: Notes, n_participants: int) 
         npmi = pmi / -np.log(co / n_items)
     min_sim = co / (np.minimum(left_total, right_total) + k.PSS_MIN_SIM_PSEUDOCOUNTS)
     flagged = (npmi >= k.PSS_NPMI_THRESHOLD) | (min_sim >= k.PSS_MIN_RATING_PROPORTION)
-    clique = _components(left[flagged], right[flagged], n_participants, min_size=2)
-    return Cliques(clique=clique, flagged_pairs=int(flagged.sum()), capped_notes=len(capped))
+    clique = components(left[flagged], right[flagged], n_participants, min_size=2)
+    return Cliques(
+        clique=clique,
+        flagged_pairs=int(flagged.sum()),
+        capped_notes=len(capped),
+        window_millis=window.millis,
+    )
 
 
 def _unique_pair_items(
@@ -102,7 +164,7 @@ def _unique_pair_items(
     return pair[first], item[first]
 
 
-def _components(
+def components(
     left: Int64Array, right: Int64Array, n_nodes: int, *, min_size: int
 ) -> npt.NDArray[np.int32]:
     """Connected components of the pair graph, numbered 0.. in order of their smallest member."""
@@ -181,7 +243,7 @@ def correlated_raters(ratings: Ratings, notes: Notes, n_participants: int) -> Bo
     )
     aligned = sp.triu(incidence @ incidence.T, k=1).tocoo()
     strong = aligned.data >= k.QUASI_CLIQUE_MIN_ALIGNED_RATINGS
-    groups = _components(
+    groups = components(
         aligned.row[strong].astype(np.int64),
         aligned.col[strong].astype(np.int64),
         len(raters),

@@ -1,4 +1,5 @@
-"""The whole scoring run: filters, first fit, helpfulness, final fit, guards and statuses.
+"""The whole scoring run: filters, first fit, co-deviating groups, helpfulness, final fit,
+guards and statuses.
 
 `score()` takes the typed input (or `score_frames()` frames in X's layout) and returns
 per-note and per-rater results plus the next status history; it never touches the web
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,13 @@ from liveticker.scoring.aggregates import (
     tag_outliers,
     tag_thresholds,
 )
+from liveticker.scoring.collusion import (
+    CoDeviation,
+    co_deviating_groups,
+    departures,
+    established_ratings,
+    one_camp_groups,
+)
 from liveticker.scoring.confidence import Bounds, pseudo_rater_bounds
 from liveticker.scoring.data import (
     BoolArray,
@@ -31,6 +39,7 @@ from liveticker.scoring.data import (
     Int64Array,
     Ratings,
     ScoringInput,
+    Status,
 )
 from liveticker.scoring.factorization import (
     DEFAULT_PENALTIES,
@@ -77,13 +86,22 @@ def score_frames(
     ratings: pd.DataFrame,
     status_history: pd.DataFrame | None = None,
     enrollment: pd.DataFrame | None = None,
+    first_activity: pd.Series | None = None,
     now_millis: int,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> ScoringResult:
-    """Score frames in X's column layout (see tables.py); the other arguments as score()."""
+    """Score frames in X's column layout (see tables.py); the other arguments as score().
+
+    `first_activity` (optional) maps participant ids to when each account was first
+    active, in epoch millis (ScoringInput.first_activity_millis).
+    """
     data = input_from_frames(
-        notes=notes, ratings=ratings, status_history=status_history, enrollment=enrollment
+        notes=notes,
+        ratings=ratings,
+        status_history=status_history,
+        enrollment=enrollment,
+        first_activity=first_activity,
     )
     return score(data, now_millis=now_millis, seed=seed, progress=progress)
 
@@ -102,6 +120,58 @@ def score(
         scope = _select_ratings(data)
     with clock.stage("first fit"):
         first = _first_round(data, scope, seed=seed, penalties=penalties)
+    with clock.stage("co-deviating groups"):
+        scope, first, counted = _co_deviation(data, scope, first, seed=seed, penalties=penalties)
+        helpful_counted = None
+        if counted is not None:
+            # The same rounds with one-camp groups counted, for WithOneCampGroups.
+            counted_rounds = _rounds(
+                data,
+                *counted,
+                _Clock(None),
+                seed=seed,
+                penalties=penalties,
+                now_millis=now_millis,
+                helpful_counted=None,
+            )
+            helpful_counted = counted_rounds.statuses.core.status == Status.CURRENTLY_RATED_HELPFUL
+    rounds = _rounds(
+        data,
+        scope,
+        first,
+        clock,
+        seed=seed,
+        penalties=penalties,
+        now_millis=now_millis,
+        helpful_counted=helpful_counted,
+    )
+    with clock.stage("results"):
+        return _results(
+            data,
+            scope,
+            first,
+            rounds.second,
+            rounds.helpfulness,
+            rounds.final,
+            rounds.robustness,
+            rounds.statuses,
+            now_millis=now_millis,
+            timings=clock.timings,
+        )
+
+
+def _rounds(
+    data: ScoringInput,
+    scope: _Scope,
+    first: _FirstRound,
+    clock: _Clock,
+    *,
+    seed: int,
+    penalties: Penalties,
+    now_millis: int,
+    helpful_counted: BoolArray | None,
+) -> _Rounds:
+    """Everything after the first round, up to the statuses."""
     with clock.stage("rater helpfulness"):
         helpfulness, second_round = _rater_helpfulness(data, scope, first)
     with clock.stage("second fit"):
@@ -114,21 +184,22 @@ def score(
         robustness = _robustness(data, scope, second, final, penalties=penalties)
     with clock.stage("status rules"):
         statuses = _status_rules(
-            data, scope, second, final, robustness, thresholds=thresholds, now_millis=now_millis
-        )
-    with clock.stage("results"):
-        return _results(
             data,
             scope,
-            first,
             second,
-            helpfulness,
             final,
             robustness,
-            statuses,
+            thresholds=thresholds,
             now_millis=now_millis,
-            timings=clock.timings,
+            helpful_counted=helpful_counted,
         )
+    return _Rounds(
+        helpfulness=helpfulness,
+        second=second,
+        final=final,
+        robustness=robustness,
+        statuses=statuses,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +209,8 @@ class _Scope:
     ratings: Ratings
     cliques: Cliques
     num_ratings: Int64Array  # per note
+    in_scope: BoolArray  # per participant: rated in the core scope, before any filter
+    groups: CoDeviation | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,6 +244,17 @@ class _Robustness:
 
 
 @dataclass(frozen=True, kw_only=True)
+class _Rounds:
+    """What the rounds after the first one produce."""
+
+    helpfulness: Helpfulness
+    second: subsets.SubsetFit
+    final: _FinalRound
+    robustness: _Robustness
+    statuses: _Statuses
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Statuses:
     """Core statuses, final statuses after the guards, and the stabilization times."""
 
@@ -182,19 +266,31 @@ class _Statuses:
 def _select_ratings(data: ScoringInput) -> _Scope:
     """Core-group ratings that pass the post-selection-similarity clique filter."""
     ratings = subsets.core_scope(data)
+    in_scope = np.bincount(ratings.rater, minlength=data.n_participants) > 0
     cliques = post_selection_cliques(ratings, data.notes, data.n_participants)
     ratings = ratings.subset(clique_filter(ratings, data.notes, cliques.clique))
     num_ratings = np.bincount(ratings.note, minlength=len(data.notes))
-    return _Scope(ratings=ratings, cliques=cliques, num_ratings=num_ratings)
+    return _Scope(ratings=ratings, cliques=cliques, num_ratings=num_ratings, in_scope=in_scope)
 
 
 def _first_round(
-    data: ScoringInput, scope: _Scope, *, seed: int, penalties: Penalties
+    data: ScoringInput,
+    scope: _Scope,
+    *,
+    seed: int,
+    penalties: Penalties,
+    warm: subsets.SubsetFit | None = None,
 ) -> _FirstRound:
     n_participants, n_notes = data.n_participants, len(data.notes)
     training = subsets.training_filter(scope.ratings, n_notes, n_participants)
     first = subsets.fit_subset(
-        scope.ratings, training, n_participants, n_notes, seed=seed, penalties=penalties
+        scope.ratings,
+        training,
+        n_participants,
+        n_notes,
+        seed=seed,
+        penalties=penalties,
+        warm=warm,
     )
     provisional = core_status(
         NoteFacts(
@@ -207,6 +303,60 @@ def _first_round(
         final_round=False,
     )
     return _FirstRound(training=training, fit=first, provisional=provisional)
+
+
+def _co_deviation(
+    data: ScoringInput, scope: _Scope, first: _FirstRound, *, seed: int, penalties: Penalties
+) -> tuple[_Scope, _FirstRound, tuple[_Scope, _FirstRound] | None]:
+    """Set aside groups that left their camp together, and refit the first round without them.
+
+    Also returns the scope and first round with the one-camp groups' ratings counted, when
+    there are any: once a brigade owns a camp's median on a note, the camp's honest
+    dissenters are the ones who depart together, so setting a one-camp group aside must
+    not be what makes a note Helpful (the hold rule WithOneCampGroups).
+    """
+    fit = first.fit
+    established = None
+    if data.first_activity_millis is not None:
+        established = established_ratings(
+            scope.ratings, data.notes.created_at, data.first_activity_millis
+        )
+    found = departures(
+        scope.ratings,
+        first.training,
+        mu=fit.factors.mu,
+        rater_intercept=fit.rater_intercept,
+        rater_factor=fit.rater_factor,
+        established=established,
+    )
+    groups = co_deviating_groups(scope.ratings, found, scope.cliques.clique)
+    if groups.set_aside == 0:
+        return replace(scope, groups=groups), first, None
+    one_camp = one_camp_groups(scope.ratings, found, groups.group)[
+        groups.group[scope.ratings.rater]
+    ]
+    counted = None
+    if (one_camp & ~groups.keep).any():
+        counted_scope = _narrowed(data, scope, groups.keep | one_camp, groups)
+        counted_first = _first_round(data, counted_scope, seed=seed, penalties=penalties, warm=fit)
+        counted = (counted_scope, counted_first)
+    narrowed = _narrowed(data, scope, groups.keep, groups)
+    return (
+        narrowed,
+        _first_round(data, narrowed, seed=seed, penalties=penalties, warm=fit),
+        counted,
+    )
+
+
+def _narrowed(data: ScoringInput, scope: _Scope, keep: BoolArray, groups: CoDeviation) -> _Scope:
+    ratings = scope.ratings.subset(keep)
+    return _Scope(
+        ratings=ratings,
+        cliques=scope.cliques,
+        num_ratings=np.bincount(ratings.note, minlength=len(data.notes)),
+        in_scope=scope.in_scope,
+        groups=groups,
+    )
 
 
 def _rater_helpfulness(
@@ -320,6 +470,7 @@ def _status_rules(
     *,
     thresholds: FloatArray,
     now_millis: int,
+    helpful_counted: BoolArray | None,
 ) -> _Statuses:
     ratings, n_notes = scope.ratings, len(data.notes)
     counted = final.has_params[ratings.rater]
@@ -352,6 +503,7 @@ def _status_rules(
         tag_thresholds=thresholds,
         intercept_no_high_vol=robustness.intercept_no_high_vol,
         intercept_no_correlated=robustness.intercept_no_correlated,
+        helpful_with_one_camp_groups=helpful_counted,
     )
     core = core_status(facts, final_round=True)
     decision = core.copy()
@@ -381,6 +533,7 @@ def _results(
     timings: dict[str, float],
 ) -> ScoringResult:
     ratings, n_notes, n_participants = scope.ratings, len(data.notes), data.n_participants
+    groups = scope.groups or CoDeviation.none(n_participants, len(ratings))
     final_round_ratings = np.bincount(ratings.note[final.in_round], minlength=n_notes)
     rated = np.bincount(ratings.rater, minlength=n_participants)
     return build_result(
@@ -402,8 +555,10 @@ def _results(
         second=(second.rater_intercept, second.rater_factor),
         helpfulness=helpfulness,
         rated=rated,
+        in_scope=scope.in_scope,
         included=np.bincount(ratings.rater[final.in_round], minlength=n_participants) > 0,
         clique=scope.cliques.clique,
+        co_deviation_group=groups.group,
         high_volume=robustness.high_volume,
         correlated=robustness.correlated,
         timings=timings,
@@ -417,5 +572,10 @@ def _results(
             "cliques": scope.cliques.count,
             "pss_flagged_pairs": scope.cliques.flagged_pairs,
             "pss_capped_notes": scope.cliques.capped_notes,
+            "pss_window_millis": scope.cliques.window_millis,
+            "codev_groups": groups.count,
+            "codev_flagged_pairs": groups.flagged_pairs,
+            "codev_set_aside_ratings": groups.set_aside,
+            "codev_skipped_notes": groups.skipped_notes,
         },
     )

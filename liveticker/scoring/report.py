@@ -61,8 +61,10 @@ def build_result(
     second: tuple[FloatArray, FloatArray],
     helpfulness: Helpfulness,
     rated: npt.NDArray[np.int64],
+    in_scope: BoolArray,  # rated in the core scope, even if every rating was set aside
     included: BoolArray,
     clique: npt.NDArray[np.int32],
+    co_deviation_group: npt.NDArray[np.int32],
     high_volume: BoolArray,
     correlated: BoolArray,
     timings: dict[str, float],
@@ -93,7 +95,7 @@ def build_result(
     )
 
     author_counts = np.bincount(notes.author[notes.author >= 0], minlength=data.n_participants)
-    people = np.flatnonzero((rated > 0) | (author_counts > 0))
+    people = np.flatnonzero(in_scope | (author_counts > 0))
     raters = pd.DataFrame(
         {
             "raterParticipantId": data.participants[people],
@@ -109,6 +111,7 @@ def build_result(
             "included": included[people],
             "numRatings": rated[people],
             "postSelectionClique": clique[people],
+            "coDeviationGroup": co_deviation_group[people],
             "highVolume": high_volume[people],
             "correlated": correlated[people],
             "writingAbilityLost": _writing_ability_lost(data, final.status)[people],

@@ -39,6 +39,7 @@ class Rule(IntEnum):
     NO_CORRELATED_INTERCEPT = 12
     INSUFFICIENT_EXPLANATION = 13
     STABILIZATION = 14
+    WITH_ONE_CAMP_GROUPS = 16
 
 
 RULE_NAMES: dict[Rule, str] = {
@@ -56,6 +57,7 @@ RULE_NAMES: dict[Rule, str] = {
     Rule.RATER_BALANCE: "RaterBalance",
     Rule.NO_HIGH_VOL_INTERCEPT: "NoHighVolIntercept",
     Rule.NO_CORRELATED_INTERCEPT: "NoCorrelatedIntercept",
+    Rule.WITH_ONE_CAMP_GROUPS: "WithOneCampGroups",
     Rule.INSUFFICIENT_EXPLANATION: "InsufficientExplanation",
     Rule.STABILIZATION: "NmrDueToMinStableCrhTime",
 }
@@ -88,6 +90,7 @@ class NoteFacts:
     tag_thresholds: FloatArray | None = None
     intercept_no_high_vol: FloatArray | None = None
     intercept_no_correlated: FloatArray | None = None
+    helpful_with_one_camp_groups: BoolArray | None = None
 
 
 @dataclass
@@ -233,6 +236,12 @@ def _final_round_guards(facts: NoteFacts, decision: Decision, enough: BoolArray)
         if values is not None:
             with np.errstate(invalid="ignore"):
                 decision.apply(rule, (status == CRH) & (values < threshold), HELD)
+    # Liveticker: setting a one-camp co-deviating group aside must not be what makes a note
+    # Helpful (the group may be the camp's honest dissent against a brigade owning its
+    # median); the run with those groups counted must find it Helpful too.
+    if facts.helpful_with_one_camp_groups is not None:
+        lifted = (status == CRH) & ~facts.helpful_with_one_camp_groups
+        decision.apply(Rule.WITH_ONE_CAMP_GROUPS, lifted, HELD)
 
 
 def insufficient_explanation(

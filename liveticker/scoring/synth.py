@@ -2,7 +2,8 @@
 
 Two opinion camps of different sizes, lenient, harsh and random raters, notes helpful to
 both camps, to one camp only or to neither, and optional coordinated groups (brigades)
-that rate the same notes within minutes of each other.
+that rate the same notes within minutes of each other. Times can be compressed into a
+live blog's burst without changing who rated what or how (brigades.py adds other attacks).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ NOTE_KINDS = ("both", "camp_a", "camp_b", "neither")
 RATER_KINDS = ("normal", "lenient", "harsh", "random", "brigade")
 BASE_MILLIS = 1_767_225_600_000  # 2026-01-01T00:00Z
 HOUR = 3_600_000
+MINUTE = 60_000
+DAY = 24 * HOUR
 _TRUE_NOTE = {  # kind -> (intercept, factor); camp A has factor +1, camp B -1
     "both": (0.55, 0.0),
     "camp_a": (0.05, 0.7),
@@ -50,7 +53,23 @@ class PopulationSpec:
     brigades: int = 0
     brigade_size: int = 30
     brigade_targets: int = 20
+    notes_per_post: int = 1  # notes sharing one post (post-selection items are posts)
+    # Time compression, drawn from a separate stream so that the same spec with other
+    # times has the very same ratings: notes are created within `note_span_minutes` of
+    # the start (default 14 days) and each rating lands within `rating_minutes` of its
+    # note's creation, uniformly (default: exponential delays with an 8-hour mean).
+    note_span_minutes: float | None = None
+    rating_minutes: float | None = None
     seed: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Latent:
+    """The model the ratings were drawn from, so that attacks can imitate honest raters."""
+
+    note_bias: npt.NDArray[np.float64]
+    note_factor: npt.NDArray[np.float64]
+    tag_pick: npt.NDArray[np.int64]  # per note, its two characteristic helpful tags
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +80,8 @@ class Population:
     note_kind: npt.NDArray[np.object_]
     rater_kind: npt.NDArray[np.object_]
     rater_camp: npt.NDArray[np.int8]  # +1 camp A, -1 camp B, 0 random
+    latent: Latent
+    first_activity: npt.NDArray[np.int64]  # per participant: the account's first activity
 
     def truth_notes(self) -> pd.DataFrame:
         """noteId and true kind per note (truth_notes.tsv)."""
@@ -118,6 +139,10 @@ def generate(spec: PopulationSpec) -> Population:
     note_bias = true[note_kind_index, 0] + rng.normal(0.0, 0.05, n_notes)
     note_factor = true[note_kind_index, 1] + rng.normal(0.0, 0.05, n_notes)
     note_created = BASE_MILLIS + rng.integers(0, 14 * 24 * HOUR, n_notes)
+    clock = np.random.default_rng([spec.seed, 1])  # times only: see PopulationSpec
+    if spec.note_span_minutes is not None:
+        span = max(int(spec.note_span_minutes * MINUTE), 1)
+        note_created = BASE_MILLIS + clock.integers(0, span, n_notes)
     misleading = rng.random(n_notes) >= spec.not_misleading_share
     author = rng.integers(0, n_raters, n_notes).astype(np.int32)
     tag_pick = np.argsort(rng.random((n_notes, len(HELPFUL_TAGS))), axis=1)[:, :2]
@@ -130,6 +155,9 @@ def generate(spec: PopulationSpec) -> Population:
     note = rng.choice(n_notes, draws, p=popularity / popularity.sum())
     rater, note = _unique_pairs(rater, note, n_notes, spec.n_ratings)
     created = note_created[note] + rng.exponential(8 * HOUR, len(note)).astype(np.int64)
+    if spec.rating_minutes is not None:
+        window = max(int(spec.rating_minutes * MINUTE), 1)
+        created = note_created[note] + clock.integers(0, window, len(note))
 
     # Brigades: every member rates the same target notes HELPFUL within minutes.
     brigade_rows: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]]
@@ -157,26 +185,28 @@ def generate(spec: PopulationSpec) -> Population:
         is_brigade_rating[len(rater) - len(extra_r) :] = True
 
     # Rating levels from the latent model, with noise; random raters answer at random.
-    score = (
-        note_bias[note]
-        + rater_bias[rater]
-        + 0.75 * rater_factor[rater] * note_factor[note]
-        + rng.normal(0.0, 0.25, len(rater))
+    level = rating_levels(
+        note_bias[note] + rater_bias[rater],
+        np.asarray(rater_factor[rater], dtype=np.float64),
+        note_factor[note],
+        rng.normal(0.0, 0.25, len(rater)),
     )
-    level = np.where(score > 0.3, 1.0, np.where(score < -0.05, 0.0, 0.5))
     random_rater = kind[rater] == "random"
     level[random_rater] = rng.choice([0.0, 0.5, 1.0], int(random_rater.sum()))
     level[is_brigade_rating] = 1.0
 
-    helpful_tags = _helpful_tags(rng, level, tag_pick[note])
-    not_helpful_tags = _not_helpful_tags(rng, level, note_kind[note])
+    helpful_tags = helpful_tag_masks(rng, level, tag_pick[note])
+    not_helpful_tags = not_helpful_tag_masks(rng, level, note_kind[note])
 
     notes = Notes(
         note_id=(1_800_000_000_000_000_000 + np.arange(n_notes, dtype=np.int64) * 7919),
         author=author,
         created_at=note_created.astype(np.int64),
         misleading=misleading,
-        tweet_id=(1_900_000_000_000_000_000 + np.arange(n_notes, dtype=np.int64) * 104729),
+        tweet_id=(
+            1_900_000_000_000_000_000
+            + (np.arange(n_notes, dtype=np.int64) // max(spec.notes_per_post, 1)) * 104729
+        ),
     )
     ratings = Ratings(
         note=note.astype(np.int32),
@@ -192,7 +222,28 @@ def generate(spec: PopulationSpec) -> Population:
         ratings=ratings,
         history=History.empty(n_notes),
     )
-    return Population(data=data, note_kind=note_kind, rater_kind=kind, rater_camp=camp)
+    # Accounts are a week to a year old when the population starts rating.
+    first_activity = BASE_MILLIS - clock.integers(7 * DAY, 365 * DAY, n_raters)
+    return Population(
+        data=data,
+        note_kind=note_kind,
+        rater_kind=kind,
+        rater_camp=camp,
+        latent=Latent(note_bias=note_bias, note_factor=note_factor, tag_pick=tag_pick),
+        first_activity=first_activity.astype(np.int64),
+    )
+
+
+def rating_levels(
+    bias: npt.NDArray[np.float64],
+    rater_factor: npt.NDArray[np.float64],
+    note_factor: npt.NDArray[np.float64],
+    noise: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """HELPFUL (1), SOMEWHAT_HELPFUL (0.5) or NOT_HELPFUL (0) from each rating's latent score."""
+    score = bias + 0.75 * rater_factor * note_factor + noise
+    level: npt.NDArray[np.float64] = np.where(score > 0.3, 1.0, np.where(score < -0.05, 0.0, 0.5))
+    return level
 
 
 def _unique_pairs(
@@ -204,7 +255,7 @@ def _unique_pairs(
     return rater[first], note[first]
 
 
-def _helpful_tags(
+def helpful_tag_masks(
     rng: np.random.Generator, level: npt.NDArray[np.float64], picks: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.uint16]:
     # Helpful ratings tick the note's two characteristic tags often and others rarely.
@@ -219,7 +270,7 @@ def _helpful_tags(
     return tags
 
 
-def _not_helpful_tags(
+def not_helpful_tag_masks(
     rng: np.random.Generator, level: npt.NDArray[np.float64], kind: npt.NDArray[np.object_]
 ) -> npt.NDArray[np.uint16]:
     tags = np.zeros(len(level), dtype=np.uint16)

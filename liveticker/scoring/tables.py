@@ -73,11 +73,14 @@ def input_from_frames(
     ratings: pd.DataFrame,
     status_history: pd.DataFrame | None = None,
     enrollment: pd.DataFrame | None = None,
+    first_activity: pd.Series | None = None,
 ) -> ScoringInput:
     """Build the engine's input from frames with X's column names.
 
     Ratings on unknown notes or with an unknown helpfulnessLevel are dropped; a rater who
-    rated a note twice keeps the latest rating.
+    rated a note twice keeps the latest rating. `first_activity` (optional, not an X
+    file) maps participant ids to when each account was first active, in epoch millis;
+    a participant missing from it counts as a new account.
     """
     note_ids = notes["noteId"].to_numpy(dtype=np.int64)
     author_ids = notes["noteAuthorParticipantId"].astype(str).to_numpy(dtype=object)
@@ -124,6 +127,16 @@ def input_from_frames(
         )
         groups = groups[~groups.index.duplicated(keep="last")]
         modeling_group = groups.reindex(participants).to_numpy(dtype=np.float64)
+    first_activity_millis = None
+    if first_activity is not None:
+        by_id = pd.Series(
+            pd.to_numeric(first_activity, errors="coerce").to_numpy(dtype=np.float64),
+            index=first_activity.index.astype(str),
+        )
+        by_id = by_id[~by_id.index.duplicated(keep="last")]
+        known = by_id.reindex(participants).to_numpy(dtype=np.float64)
+        new_account = float(np.iinfo(np.int64).max)  # never established
+        first_activity_millis = np.nan_to_num(known, nan=new_account).astype(np.int64)
     return ScoringInput(
         participants=np.asarray(participants, dtype=object),
         notes=data_notes,
@@ -131,6 +144,7 @@ def input_from_frames(
         history=history_from_frame(status_history, note_ids),
         history_frame=status_history,
         modeling_group=modeling_group,
+        first_activity_millis=first_activity_millis,
     )
 
 

@@ -16,10 +16,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from liveticker import __version__
-from liveticker.domain import events
+from liveticker.domain import events, notes
 from liveticker.domain.media import Library
 from liveticker.domain.ratelimit import RateLimiter
-from liveticker.live import presence, scheduler, stream
+from liveticker.live import notes_runner, presence, scheduler, stream
 from liveticker.live.bus import RedisPublisher, RedisSubscriber, channel_name
 from liveticker.live.desk import DeskSignals
 from liveticker.live.hub import Hub
@@ -27,7 +27,17 @@ from liveticker.live.wire import Message
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
 from liveticker.storage.models import Event
-from liveticker.web import api, api_notes, desk, desk_blogs, desk_live, errors, pages
+from liveticker.web import (
+    api,
+    api_notes,
+    desk,
+    desk_blogs,
+    desk_live,
+    errors,
+    open_data,
+    pages,
+    pages_notes,
+)
 from liveticker.web.middleware import BodyLimit
 from liveticker.web.services import Services
 
@@ -97,7 +107,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     templates = Jinja2Templates(directory=TEMPLATES)
     hub = Hub(
         database=database,
-        fragments={events.POST: pages.PostFragments(templates)},
+        fragments={
+            events.POST: pages.PostFragments(templates),
+            notes.NOTES: pages.NotesFragments(templates),
+        },
         max_buffer=settings.live_buffer_bytes,
         replay_limit=settings.replay_limit,
         heartbeat_seconds=settings.heartbeat_seconds,
@@ -147,9 +160,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             if settings.scheduler_seconds > 0
             else None
         )
+        # Every process tries; a database lease lets one process or host at a time score.
+        scoring = (
+            asyncio.create_task(notes_runner.run(database, settings=settings))
+            if settings.notes_interval_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if scoring is not None:  # a run under way finishes, and its events reach the hub
+                scoring.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scoring
             if checks is not None:  # first: what a check under way publishes reaches the hub
                 checks.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -191,7 +214,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api_notes.router)
+    app.include_router(open_data.router)
     app.include_router(pages.router)
+    app.include_router(pages_notes.router)
     app.include_router(desk.router)
     app.include_router(desk_blogs.router)
     app.include_router(desk_live.router)

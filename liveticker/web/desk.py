@@ -1,7 +1,8 @@
 """The desk's pages for accounts: sign in and out, your own password and API tokens, and the
-admins' user management (the blogs' pages are in desk_blogs). Server-rendered forms that
-post and redirect, so they work without JavaScript; the rules are the domain's (sessions,
-users), as for the API and CLI.
+admins' user management (the blogs' pages are in desk_blogs); readers sign up and sign in
+here too, for community notes. Server-rendered forms that post and redirect, so they work
+without JavaScript; the rules are the domain's (sessions, users, readers), as for the API
+and CLI.
 
 Every page is private (`Cache-Control: no-store`) and may not be framed; every form that
 changes something carries the session's CSRF token and must come from this site.
@@ -13,10 +14,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from liveticker.domain import blogs, sessions, teams, users
+from liveticker.domain import blogs, readers, sessions, teams, users
 from liveticker.domain.accounts import Role
+from liveticker.domain.inputs import ReaderSignUp
 from liveticker.domain.sessions import SignedIn
 from liveticker.exceptions import LivetickerError, ValidationFailed
 from liveticker.storage.models import Blog
@@ -126,11 +129,37 @@ async def form_fields(request: Request) -> dict[str, str]:
     return values
 
 
+# Where a reader may come back to after signing in (the desk's paths are staff's, but for
+# the account page); a reader sent to the desk lands on READER_HOME instead.
+READER_PATHS = ("/blogs/", "/notes", "/account", "/desk/account")
+READER_HOME = "/notes/needs-help"
+
+
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a desk path of this site, nothing else."""
-    if value and value.startswith("/desk") and "//" not in value and "\\" not in value:
+    """Where to go after signing in: a desk or reader path of this site, nothing else (not
+    another host, not `//host`, nothing a header could not carry)."""
+    if (
+        value
+        and value.startswith(("/desk", *READER_PATHS))
+        and "//" not in value
+        and "\\" not in value
+        and value.isprintable()
+        and " " not in value
+    ):
         return value
     return "/desk"
+
+
+def landing(target: str, *, staff: bool) -> str:
+    """The desk answers readers 403: one sent there goes to their own page instead."""
+    if staff or target.startswith(READER_PATHS):
+        return target
+    return READER_HOME
+
+
+def _for_readers(target: str) -> bool:
+    """Sign-in for a reader's page reads as a reader's, with a way to sign up."""
+    return target.startswith(READER_PATHS) and not target.startswith("/desk")
 
 
 def _cookie_is_secure(request: Request, services: AppServices) -> bool:
@@ -144,9 +173,15 @@ def _cookie_is_secure(request: Request, services: AppServices) -> bool:
 def login_form(
     request: Request, services: AppServices, signed_in: MaybeSignedIn, next: str = "/desk"
 ) -> Response:
+    target = safe_next(next)
     if signed_in is not None:
-        return RedirectResponse(safe_next(next), status_code=303, headers=PRIVATE_HEADERS)
-    return page(request, services, "desk/login.html", {"next": safe_next(next), "username": ""})
+        target = landing(target, staff=signed_in.actor.is_staff)
+        return RedirectResponse(target, status_code=303, headers=PRIVATE_HEADERS)
+    return page(request, services, _login_template(target), {"next": target, "username": ""})
+
+
+def _login_template(target: str) -> str:
+    return "notes/signin.html" if _for_readers(target) else "desk/login.html"
 
 
 @router.post("/login")
@@ -157,7 +192,7 @@ async def login(request: Request, session: DbSession, services: AppServices) -> 
     context: dict[str, Any] = {"next": target, "username": username}
     try:
         limit_sign_in(request, services, username)
-        token, _user = sessions.sign_in(
+        token, user = sessions.sign_in(
             session,
             username=username,
             password=form.get("password", ""),
@@ -165,7 +200,14 @@ async def login(request: Request, session: DbSession, services: AppServices) -> 
         )
     except LivetickerError as exc:
         context["error"] = exc
-        return page(request, services, "desk/login.html", context, status=exc.status_code)
+        template = _login_template(target)
+        return page(request, services, template, context, status=exc.status_code)
+    staff = user.role != Role.READER.value
+    return _signed_in(request, services, token, landing(target, staff=staff))
+
+
+def _signed_in(request: Request, services: AppServices, token: str, target: str) -> Response:
+    """The redirect that sets a new session's cookie."""
     response = RedirectResponse(target, status_code=303, headers=PRIVATE_HEADERS)
     response.set_cookie(
         SESSION_COOKIE,
@@ -176,6 +218,49 @@ async def login(request: Request, session: DbSession, services: AppServices) -> 
         path="/",
     )
     return response
+
+
+@router.get("/signup")
+def signup_form(
+    request: Request, services: AppServices, signed_in: MaybeSignedIn, next: str = READER_HOME
+) -> Response:
+    target = safe_next(next)
+    if signed_in is not None:
+        target = landing(target, staff=signed_in.actor.is_staff)
+        return RedirectResponse(target, status_code=303, headers=PRIVATE_HEADERS)
+    return page(request, services, "notes/signup.html", {"next": target, "alias": ""})
+
+
+@router.post("/signup")
+async def signup(request: Request, session: DbSession, services: AppServices) -> Response:
+    """A reader's account (readers.sign_up, limited per address), then signed in at once."""
+    require_same_origin(request)  # no session yet: a sign-up from another site is refused
+    form = await form_fields(request)
+    alias, password = form.get("alias", ""), form.get("password", "")
+    target = landing(safe_next(form.get("next") or READER_HOME), staff=False)
+    context: dict[str, Any] = {"next": target, "alias": alias}
+    settings = services.settings
+    try:
+        if password != form.get("again", ""):
+            raise ValidationFailed("the two passwords differ", field="again")
+        try:
+            data = ReaderSignUp(alias=alias, password=password)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else None
+            raise ValidationFailed(str(first["msg"]), field=field) from None
+        address = request.client.host if request.client else "unknown"
+        with session.begin_nested():  # a refused sign-up leaves no account behind
+            readers.sign_up(
+                session, data=data, address=address, per_hour=settings.signup_rate_per_hour
+            )
+        token, _reader = sessions.sign_in(
+            session, username=data.alias.strip(), password=password, hours=settings.session_hours
+        )
+    except LivetickerError as exc:
+        context["error"] = exc
+        return page(request, services, "notes/signup.html", context, status=exc.status_code)
+    return _signed_in(request, services, token, target)
 
 
 @router.post("/logout")

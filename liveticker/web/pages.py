@@ -1,7 +1,8 @@
 """Reader pages: the list of blogs, a live blog and its stream, single posts, short links.
 
 Routes load through the domain as an anonymous reader (so drafts never show), answer a
-matching If-None-Match from the blog's version before any rendering, then render.
+matching If-None-Match from the blog's version before any rendering, then render. The
+notes shown under posts are part of that: a change of them bumps the blog's version too.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from liveticker.domain import blogs, permissions, posts, times
+from liveticker.domain import blogs, notes, permissions, posts, times
 from liveticker.domain.shortcodes import is_wellformed
 from liveticker.exceptions import NotFound
-from liveticker.storage.models import Blog
+from liveticker.storage.models import Blog, Post
 from liveticker.web import seo
 from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession
@@ -38,7 +39,12 @@ def _asset_version() -> str:
     """A digest of the templates and assets: part of every ETag and of the ?v= of assets,
     so a deploy that changes either is never answered from an old cache."""
     digest = hashlib.sha256()
-    files = [*(HERE / "templates").glob("*.html"), *(HERE / "static").glob("liveticker.*")]
+    templates = HERE / "templates"
+    files = [
+        *templates.glob("*.html"),
+        *templates.glob("notes/_*.html"),  # the notes box, inside every post
+        *(HERE / "static").glob("liveticker.*"),
+    ]
     for path in sorted(files):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
@@ -59,6 +65,10 @@ def _human(when: datetime | str | None) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+# What every page's templates format times with (the notes pages' too).
+TIME_HELPERS = {"iso": _iso, "human": _human}
+
+
 def _render(
     request: Request,
     template: str,
@@ -71,11 +81,18 @@ def _render(
     context = {
         "site_name": settings.site_name,
         "asset_version": ASSET_VERSION,
-        "iso": _iso,
-        "human": _human,
+        **TIME_HELPERS,
         **context,
     }
     return templates.TemplateResponse(request, template, context, headers=headers)
+
+
+def _shown_notes(session: DbSession, shown: list[Post]) -> dict[int, list[dict[str, Any]]]:
+    """What each post shows under it, as the "notes" live event carries it."""
+    found = notes.shown_notes(session, post_ids=[post.id for post in shown])
+    return {
+        post_id: [notes.note_snapshot(note) for note in rows] for post_id, rows in found.items()
+    }
 
 
 def _etag(blog: Blog, request: Request, base: str) -> str:
@@ -124,6 +141,7 @@ def blog_page(
         "blog": blog,
         "page": page,
         "shown": shown,
+        "notes": _shown_notes(session, shown),
         "base": base,
         "key_points": blogs.key_points_html(blog),
         "meta": seo.blog_meta(
@@ -151,6 +169,7 @@ def post_page(
     context = {
         "blog": blog,
         "post": post,
+        "notes": _shown_notes(session, [post]).get(post.id),
         "base": base,
         "title": seo.post_title(post),
         "meta": seo.post_meta(post, base=base, site_name=settings.site_name),
@@ -190,3 +209,16 @@ class PostFragments:
 
     def __call__(self, snapshot: dict[str, Any]) -> str:
         return str(self._article(snapshot, next_href="#feed-end"))
+
+
+class NotesFragments:
+    """Renders a post's "Readers added context" box from a "notes" event's snapshot: the
+    page's own macro, so the script swaps it in as it is; empty when nothing is shown."""
+
+    def __init__(self, templates: Jinja2Templates) -> None:
+        module = templates.env.get_template("notes/_box.html").make_module({})
+        self._box = getattr(module, "box")  # noqa: B009 - a template macro, untyped
+
+    def __call__(self, snapshot: dict[str, Any]) -> str:
+        shown = snapshot.get("notes") or []
+        return str(self._box(snapshot["post_id"], shown)) if shown else ""

@@ -102,10 +102,13 @@ def test_synthetic_population_has_one_rating_per_rater_and_note() -> None:
 
 
 def test_stages_are_timed_in_order_under_their_published_names(majority_a: Scored) -> None:
-    # bench/score.py and docs/benchmarks.md print these names in this order.
+    # bench/score.py and docs/benchmarks.md print these names in this order. "co-deviating
+    # groups" (collusion.py, the burst defence) is new: docs/benchmarks.md gains it on the
+    # next run of bench/score.py.
     assert list(majority_a.result.timings) == [
         "post-selection similarity",
         "first fit",
+        "co-deviating groups",
         "rater helpfulness",
         "second fit",
         "tag thresholds",

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.web.conftest import ADMIN_PASSWORD, LiveServer
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,16 +25,6 @@ SHOTS = (
     if os.environ.get("LIVETICKER_SCREENSHOTS")
     else None
 )
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _sign_in(page: Any, url: str, username: str, password: str) -> None:

@@ -15,9 +15,7 @@ from playwright.sync_api import expect
 
 from tests.web.conftest import ADMIN_PASSWORD, LiveServer
 from tests.web.test_browser import CHROMIUM
-from tests.web.test_desk_browser import _new_live_blog, _shot, _sign_in, chromium
-
-__all__ = ["chromium"]  # the shared browser fixture, imported to be found here
+from tests.web.test_desk_browser import _new_live_blog, _shot, _sign_in
 
 pytestmark = [
     pytest.mark.browser,

@@ -4,7 +4,6 @@ picks the width that fits the screen from its srcset."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 
 from tests.images import camera_jpeg
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,20 +40,10 @@ def photo_post(live_server: LiveServer) -> dict[str, Any]:
     return {"url": f"{live_server.url}/blogs/river", "image": image}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def test_the_image_box_is_reserved_before_the_image_arrives(
-    browser: Any, photo_post: dict[str, Any]
+    chromium: Any, photo_post: dict[str, Any]
 ) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 800})
+    context = chromium.new_context(viewport={"width": 390, "height": 800})
     page = context.new_page()
     page.route("**/media/**", lambda route: None)  # the image never arrives
     page.goto(photo_post["url"], wait_until="domcontentloaded")
@@ -66,8 +55,8 @@ def test_the_image_box_is_reserved_before_the_image_arrives(
     context.close()
 
 
-def test_the_browser_picks_the_width_that_fits(browser: Any, photo_post: dict[str, Any]) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 800})
+def test_the_browser_picks_the_width_that_fits(chromium: Any, photo_post: dict[str, Any]) -> None:
+    context = chromium.new_context(viewport={"width": 390, "height": 800})
     page = context.new_page()
     page.goto(photo_post["url"])
     image = page.locator(".post-image img").first

@@ -209,6 +209,8 @@
     const node = prepare(make(data.html));
     const existing = document.getElementById(node.id);
     const held = waiting.findIndex((item) => item.id === node.id);
+    const notes = (waiting[held] || existing)?.querySelector(".notes"); // "post" has none
+    if (notes) node.lastElementChild.before(notes);
     if (held >= 0) {
       waiting[held] = node;
       return;
@@ -251,6 +253,17 @@
     existing.remove();
     renumber(-1);
     if (hadFocus) (next || document.getElementById("feed-end")).focus();
+  };
+
+  // A post's "Readers added context" box: replaced, added, or (empty fragment) removed.
+  const setNotes = (data) => {
+    const id = "post-" + data.post_id;
+    const article = waiting.find((item) => item.id === id) || document.getElementById(id);
+    if (!article) return;
+    article.querySelector(".notes")?.remove();
+    if (!data.html) return;
+    article.lastElementChild.before(make(data.html)); // above the post's <footer>
+    if (article.isConnected) announce("Readers added context to a post");
   };
 
   const setKeyPoints = (items) => {
@@ -306,6 +319,7 @@
     else if (kind === "remove") removePost(data.id);
     else if (kind === "key-points") setKeyPoints(data.items || []);
     else if (kind === "blog") setBlog(data);
+    else if (kind === "notes") setNotes(data);
     touch();
   };
 
@@ -336,7 +350,7 @@
   const listen = () => {
     if (!window.EventSource) return poll();
     source = new EventSource("/blogs/" + blog + "/events?after=" + last);
-    for (const kind of ["post", "remove", "key-points", "blog"]) {
+    for (const kind of ["post", "remove", "key-points", "blog", "notes"]) {
       source.addEventListener(kind, (event) => {
         failures = 0;
         apply(kind, Number(event.lastEventId), JSON.parse(event.data));
