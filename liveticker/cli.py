@@ -105,11 +105,13 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     database = Database(settings.database_url)
     database.upgrade()
     login = None
+    reader = None
     if demo:
         with database.transaction() as session:
             if demo_content.needs_demo(session):
                 info = demo_content.create_demo(session)
                 login = (info.username, info.password)
+                reader = info.reader_username
     database.dispose()
     url = f"http://{host}:{port}/"
     click.echo(f"Liveticker {__version__} on {url}  (database: {_safe_url(settings.database_url)})")
@@ -118,6 +120,11 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     if login:
         click.echo(
             f"Demo login: {login[0]} / {login[1]}  (desk: {url}login, API: POST {url}api/v1/tokens)"
+        )
+    if reader:
+        click.echo(
+            f"Demo reader: {reader} / {demo_content.DEMO_PASSWORD}  (rates community notes: "
+            f"{url}notes/needs-help)"
         )
     elif demo:
         click.echo(

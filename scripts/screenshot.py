@@ -1,6 +1,7 @@
 """Take docs/screenshot.png: the demo live blog in Debian's Chromium, 1280 px wide.
 
     .venv/bin/python scripts/screenshot.py [--width 1280] [--full-page] [--out docs/screenshot.png]
+        [--notes]   # the first post with readers' context, at the top
 
 Starts the app on a throw-away SQLite database with the demo content, on a free port of
 127.0.0.1, and never downloads a browser.
@@ -35,6 +36,9 @@ def main() -> None:
     parser.add_argument("--full-page", action="store_true")
     parser.add_argument("--dark", action="store_true", help="prefers-color-scheme: dark")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument(
+        "--notes", action="store_true", help="scroll to the first post with a notes box"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -60,6 +64,10 @@ def main() -> None:
                 )
                 page.goto(url)
                 page.wait_for_load_state("networkidle")
+                if args.notes:
+                    box = page.locator("article:has(aside.notes)").first
+                    box.evaluate("el => el.scrollIntoView({block: 'start', behavior: 'instant'})")
+                    page.wait_for_timeout(300)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(args.out), full_page=args.full_page)
                 browser.close()

@@ -33,6 +33,7 @@ from liveticker.storage.models import Blog, Post, Revision, User, utcnow
 DEMO_USERNAME = "editor"
 DEMO_PASSWORD = "liveticker-demo"  # noqa: S105 - documented demo-only password
 REPORTER_USERNAME = "reporter"
+DEMO_WRITING_IMPACT = 5  # the default threshold; the demo's writers are granted writing
 
 CREDIT = "Image: Liveticker demo/illustration"
 EDIT_DELAY = timedelta(minutes=24)
@@ -410,6 +411,7 @@ class DemoInfo:
     username: str
     password: str
     reporter_username: str
+    reader_username: str  # one of the community's readers, for notes (DEMO_PASSWORD)
 
 
 def needs_demo(session: Session) -> bool:
@@ -440,17 +442,24 @@ def create_demo(session: Session) -> DemoInfo:
     for user in (editor, reporter):
         user.created_at = started - timedelta(days=3)
     desk = Actor.of(editor)
-    _create_blog(session, desk, CLOSED_BLOG, started)
+    closed = _create_blog(session, desk, CLOSED_BLOG, started)
     live = _create_blog(session, desk, LIVE_BLOG, started)
     teams.join(session, blog=live, user_id=reporter.id, added_by=editor.id)
     draft = create_post(session, actor=Actor.of(reporter), blog=live, data=REPORTER_DRAFT)
     _backdate(session, started, started - timedelta(minutes=REPORTER_DRAFT_MINUTES_AGO), draft)
+    # Imported here: the community's scoring runs bring in the engine (numpy, pandas).
+    from liveticker.domain import demo_notes
+
+    readers = demo_notes.create_community(
+        session, strike=closed, flood=live, started=started, threshold=DEMO_WRITING_IMPACT
+    )
     return DemoInfo(
         blog_slug=LIVE_BLOG.blog.slug,
         closed_blog_slug=CLOSED_BLOG.blog.slug,
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         reporter_username=REPORTER_USERNAME,
+        reader_username=readers[0],
     )
 
 

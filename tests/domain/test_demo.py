@@ -125,7 +125,9 @@ def test_times_read_like_a_running_story(session: Session, info: demo.DemoInfo) 
     assert blog.published_at is not None
     assert blog.published_at < ordered[0]
     assert blog.coverage_start == blog.published_at
-    assert blog.updated_at == ordered[-1]
+    # Updated with its last post, or since, when readers' notes under a post changed.
+    assert blog.updated_at >= ordered[-1]
+    assert now - blog.updated_at < timedelta(minutes=15)
     # The history is back-dated with the posts: an edit shows when it happened.
     revisions = session.scalars(select(Revision).where(Revision.blog_id == blog.id)).all()
     assert all(now - revision.created_at > timedelta(minutes=2) for revision in revisions)
@@ -177,3 +179,32 @@ def test_demo_svgs_are_self_contained(path: Path) -> None:
     assert "<script" not in svg
     assert "<text" not in svg
     assert "<image" not in svg
+
+
+def test_the_demo_community_shows_a_bridging_note_and_holds_a_one_sided_one(
+    session: Session, info: demo.DemoInfo
+) -> None:
+    from liveticker.domain import notes
+    from liveticker.storage.models import Event, Note
+
+    live = get_blog(session, slug=info.blog_slug, actor=None)
+    flood = {
+        note.text[:20]: note
+        for note in session.scalars(select(Note).where(Note.blog_id == live.id))
+    }
+    bridging = flood["The March 2024 recor"]
+    one_sided = flood["The fire service had"]
+    assert bridging.status == notes.HELPFUL
+    assert bridging.intercept is not None
+    assert bridging.intercept >= 0.40
+    assert one_sided.status == notes.NEEDS_MORE_RATINGS
+    shown = notes.shown_notes(session, post_ids=[bridging.post_id, one_sided.post_id])
+    assert [note.id for note in shown[bridging.post_id]] == [bridging.id]
+    assert one_sided.post_id not in shown
+    # It reached the page as live readers get it: a "notes" event in the blog's log.
+    logged = session.scalars(
+        select(Event).where(Event.blog_id == live.id, Event.kind == "notes")
+    ).all()
+    assert [event.data["notes"][0]["id"] for event in logged] == [bridging.id]
+    reader = check_password(session, username=info.reader_username, password=demo.DEMO_PASSWORD)
+    assert reader.role == "reader"
