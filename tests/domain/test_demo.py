@@ -185,6 +185,7 @@ def test_the_demo_community_shows_a_bridging_note_and_holds_a_one_sided_one(
     session: Session, info: demo.DemoInfo
 ) -> None:
     from liveticker.domain import notes
+    from liveticker.domain.accounts import Actor
     from liveticker.storage.models import Event, Note
 
     live = get_blog(session, slug=info.blog_slug, actor=None)
@@ -208,3 +209,5 @@ def test_the_demo_community_shows_a_bridging_note_and_holds_a_one_sided_one(
     assert [event.data["notes"][0]["id"] for event in logged] == [bridging.id]
     reader = check_password(session, username=info.reader_username, password=demo.DEMO_PASSWORD)
     assert reader.role == "reader"
+    waiting = notes.needs_your_help(session, actor=Actor.of(reader))
+    assert [note.id for note in waiting] == [one_sided.id]
