@@ -1,11 +1,15 @@
 """Shared fixtures: every database-backed test runs on SQLite and, when available, PostgreSQL.
 
-PostgreSQL comes from LIVETICKER_TEST_POSTGRES_URL (`.ci/run` sets it). Each test session
-creates its own throw-away database there, so parallel runs never see each other's rows.
+PostgreSQL comes from LIVETICKER_TEST_POSTGRES_URL, else from the server at its default
+address (127.0.0.1:5432, database `test`) when one answers there; `off` turns it off. Each
+test session creates its own throw-away database there, so parallel runs never see each
+other's rows. With LIVETICKER_TEST_NO_SKIPS set (`.ci/run` sets it), a skipped test fails
+the run: a skip there means a service or the browser is missing, not a choice.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +31,23 @@ from liveticker.storage.models import Base
 from liveticker.web.app import create_app
 
 POSTGRES_ENV = "LIVETICKER_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+NO_SKIPS_ENV = "LIVETICKER_TEST_NO_SKIPS"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under LIVETICKER_TEST_NO_SKIPS, any skip fails the run (the reasons are listed by -ra)."""
+    if not os.environ.get(NO_SKIPS_ENV):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped:
+        if reporter is not None:
+            reporter.write_line(
+                f"\n{skipped} tests skipped while {NO_SKIPS_ENV} is set: failing the run",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -38,9 +59,23 @@ def _cheap_password_hashing() -> Iterator[None]:
     accounts.password_hasher = original
 
 
+@functools.cache
 def _postgres_admin_url() -> str | None:
+    """The server to make test databases on: the variable's, else the default address if
+    a server answers there (asked once per run, for at most a second)."""
     url = os.environ.get(POSTGRES_ENV, "").strip()
-    return normalize_url(url) if url else None
+    if url.lower() == "off":
+        return None
+    if url:
+        return normalize_url(url)
+    engine = create_engine(normalize_url(DEFAULT_POSTGRES), connect_args={"connect_timeout": 1})
+    try:
+        with engine.connect():
+            return normalize_url(DEFAULT_POSTGRES)
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -48,8 +83,11 @@ def throwaway_postgres(prefix: str = "liveticker_test") -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server, dropped afterwards."""
     admin_url = _postgres_admin_url()
     if admin_url is None:
+        if os.environ.get(POSTGRES_ENV, "").strip().lower() == "off":
+            pytest.skip(f"PostgreSQL tests are off ({POSTGRES_ENV}=off)")
         pytest.skip(
-            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/test)"
+            f"PostgreSQL tests need a server: none answered at {DEFAULT_POSTGRES} "
+            f"and {POSTGRES_ENV} is not set"
         )
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

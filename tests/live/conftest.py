@@ -7,6 +7,7 @@ live blog; the tests talk to it over 127.0.0.1 like browsers and newsrooms do.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ from liveticker.domain.inputs import BlogCreate
 from liveticker.storage.database import Database
 
 REDIS_ENV = "LIVETICKER_TEST_REDIS_URL"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def free_port() -> int:
@@ -318,14 +320,32 @@ def open_stream(
     return Stream(url, headers)
 
 
+@functools.cache
 def redis_url() -> str | None:
-    return os.environ.get(REDIS_ENV) or None
+    """The variable's Redis, else the default address if a server answers PING there."""
+    url = os.environ.get(REDIS_ENV, "").strip()
+    if url.lower() == "off":
+        return None
+    if url:
+        return url
+    import redis
+
+    client = redis.Redis.from_url(DEFAULT_REDIS, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return DEFAULT_REDIS if client.ping() else None
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
 
 
 def require_redis() -> str:
     url = redis_url()
     if url is None:
-        pytest.skip(f"Redis tests need {REDIS_ENV} (e.g. redis://127.0.0.1:6379/0)")
+        pytest.skip(
+            f"Redis tests need a server: none answered at {DEFAULT_REDIS} "
+            f"and {REDIS_ENV} is not set"
+        )
     return url
 
 
