@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from liveticker.domain import blogs, notes, permissions, posts, times
@@ -105,6 +105,16 @@ def _etag(blog: Blog, request: Request, base: str) -> str:
 
 def _cache_headers(blog: Blog, etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CLOSED_CACHE if blog.status == "closed" else LIVE_CACHE}
+
+
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon() -> Response:
+    """Every browser asks a site for its icon; a 404 in every log helps no one."""
+    return FileResponse(
+        HERE / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @router.api_route("/", methods=["GET", "HEAD"])

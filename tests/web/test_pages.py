@@ -688,3 +688,11 @@ def test_demo_pages_are_well_formed(client: TestClient, database: Any) -> None:
             assert_accessible_structure(single)
     _, index = get_page(client, "/")
     assert_accessible_structure(index)
+
+
+def test_the_site_has_an_icon(client: TestClient) -> None:
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # the ICO format's header
+    assert "max-age" in icon.headers["cache-control"]
