@@ -1,6 +1,8 @@
 """The one exceptions module: every error the service raises on purpose.
 
     LivetickerError                 500 internal (never raised for user input)
+    ├── Misconfigured               500 misconfigured (an operator's setting, e.g. the database URL)
+    ├── DatabaseUnavailable         503 database_unavailable (the database does not answer)
     ├── BadRequest                  400 bad_request
     │   └── InvalidCursor           400 invalid_cursor
     ├── Unauthorized                401 unauthorized
@@ -84,3 +86,14 @@ class RateLimited(LivetickerError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Misconfigured(LivetickerError):
+    """A setting the operator gave cannot work; the message says which and what to do."""
+
+    code = "misconfigured"
+
+
+class DatabaseUnavailable(LivetickerError):
+    status_code = 503
+    code = "database_unavailable"

@@ -164,3 +164,30 @@ def test_post_scheduled_from_the_command_line(env: str) -> None:
     )
     assert code == 0, out
     assert out.startswith(f"scheduled post 1 for {soon.isoformat().replace('+00:00', 'Z')}:")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nonsense", "LIVETICKER_DATABASE_URL is not a database URL: 'nonsense'"),
+        ("mysql://user@localhost/news", "only sqlite:// and postgresql:// databases"),
+        ("sqlite:////nonexistent/dir/x.db", "folder of the SQLite database does not exist"),
+        (
+            "postgresql://postgres@127.0.0.1:1/test",
+            "PostgreSQL at 127.0.0.1:1 (database test) did not answer",
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["serve"], ["audit", "list", "--as", "chief"]]
+)
+def test_a_database_url_that_cannot_work_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, url: str, message: str, command: list[str]
+) -> None:
+    monkeypatch.setenv("LIVETICKER_DATABASE_URL", url)
+    result = CliRunner().invoke(main, command)
+    assert isinstance(result.exception, SystemExit), result.exception  # no exception escaped
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output

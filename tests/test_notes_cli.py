@@ -122,7 +122,7 @@ def test_a_database_that_is_not_there_ends_in_one_line(
     monkeypatch.setenv("LIVETICKER_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     code, out = cli("notes", "run")
     assert code == 1
-    assert out.startswith("Error: database error: ")
+    assert out.startswith("Error: PostgreSQL at 127.0.0.1:1 (database none) did not answer")
     assert out.count("\n") == 1
 
 

@@ -15,8 +15,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from liveticker.exceptions import DatabaseUnavailable, Misconfigured
 from liveticker.storage.models import Blog, Event, Post
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -93,8 +95,54 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def check_url(url: str) -> str:
+    """The URL, normalized, if Liveticker can use it; Misconfigured saying why otherwise.
+
+    Checked before anything connects, so that a typo is reported as one, not as a driver's
+    traceback (a MySQL URL would otherwise fail on a missing module)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    example = "sqlite:///path/to/liveticker.db or postgresql://user@host:5432/database"
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        raise Misconfigured(
+            f"LIVETICKER_DATABASE_URL is not a database URL: {url[:80]!r}; use {example}"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise Misconfigured(
+            f"only sqlite:// and postgresql:// databases are supported, not {backend}://; "
+            f"use {example}"
+        )
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).parent
+        if not parsed.database.startswith("file:") and not folder.is_dir():
+            raise Misconfigured(
+                f"the folder of the SQLite database does not exist: {folder}; "
+                "create it or point LIVETICKER_DATABASE_URL elsewhere"
+            )
+    return normalize_url(url)
+
+
+def unavailable(url: str, exc: Exception) -> DatabaseUnavailable:
+    """What an operator needs to read when the database does not answer."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+    if parsed.get_backend_name() == "sqlite":
+        return DatabaseUnavailable(f"cannot open the SQLite database {parsed.database}: {detail}")
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    return DatabaseUnavailable(
+        f"PostgreSQL at {where} (database {parsed.database}) did not answer: {detail}; "
+        "is it running, and is LIVETICKER_DATABASE_URL right?"
+    )
+
+
 def make_engine(url: str) -> Engine:
-    url = normalize_url(url)
+    url = check_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -154,7 +202,10 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        upgrade_schema(self.url, engine=self.engine)
+        try:
+            upgrade_schema(self.url, engine=self.engine)
+        except OperationalError as exc:
+            raise unavailable(self.url, exc) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
