@@ -36,6 +36,11 @@ class World:
 Action = Callable[[World, dict[str, str]], Any]
 
 
+def expect(*codes: int) -> dict[str, int]:
+    """The expected status per role, in the order of ROLES."""
+    return dict(zip(ROLES, codes, strict=True))
+
+
 def _post(path: str, json: Any = None) -> Action:
     return lambda w, h: w.client.post(path, json=json, headers=h)
 
@@ -50,235 +55,95 @@ ACTIONS: dict[str, tuple[Action, dict[str, int]]] = {
     # action: (call, expected status per role)
     "create blog": (
         _post("/api/v1/blogs", {"slug": "new", "title": "New"}),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 201,
-            "admin": 201,
-        },
+        expect(401, 403, 403, 403, 201, 201),
     ),
     "edit blog": (
         lambda w, h: w.client.patch("/api/v1/blogs/live", json={"title": "T2"}, headers=h),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "publish blog": (
         _post("/api/v1/blogs/draft-blog/publish"),
-        {
-            "anonymous": 404,
-            "reader": 404,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(404, 404, 403, 403, 200, 200),
     ),
     "close blog": (
         _post("/api/v1/blogs/live/close"),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "reopen blog": (
         _post("/api/v1/blogs/closed/reopen"),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "set key points": (
         lambda w, h: w.client.put(
             "/api/v1/blogs/live/key-points", json={"items": ["a"]}, headers=h
         ),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "publish a post": (
         _post("/api/v1/blogs/live/posts", {"body": "x", "status": "published"}),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 201,
-            "admin": 201,
-        },
+        expect(401, 403, 403, 403, 201, 201),
     ),
     "write a draft": (
         _post("/api/v1/blogs/live/posts", {"body": "x", "status": "draft"}),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 201,
-            "other": 201,
-            "editor": 201,
-            "admin": 201,
-        },
+        expect(401, 403, 201, 201, 201, 201),
     ),
     "write a pinned draft": (
         _post("/api/v1/blogs/live/posts", {"body": "x", "status": "draft", "pinned": True}),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 201,
-            "admin": 201,
-        },
+        expect(401, 403, 403, 403, 201, 201),
     ),
     "edit the draft": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.draft_id}", json={"body": "better"}, headers=h
         ),
-        {
-            "anonymous": 404,
-            "reader": 404,
-            "contributor": 200,
-            "other": 404,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(404, 404, 200, 404, 200, 200),
     ),
     "publish the draft": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.draft_id}", json={"status": "published"}, headers=h
         ),
-        {
-            "anonymous": 404,
-            "reader": 404,
-            "contributor": 403,
-            "other": 404,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(404, 404, 403, 404, 200, 200),
     ),
     "edit a published post": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.published_id}", json={"body": "x"}, headers=h
         ),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "pin a published post": (
         lambda w, h: w.client.patch(
             f"/api/v1/blogs/live/posts/{w.published_id}", json={"pinned": True}, headers=h
         ),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "delete a published post": (
         lambda w, h: w.client.delete(f"/api/v1/blogs/live/posts/{w.published_id}", headers=h),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "delete the draft": (
         lambda w, h: w.client.delete(f"/api/v1/blogs/live/posts/{w.draft_id}", headers=h),
-        {
-            "anonymous": 404,
-            "reader": 404,
-            "contributor": 403,
-            "other": 404,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(404, 404, 403, 404, 200, 200),
     ),
     "read the draft": (
         lambda w, h: w.client.get(f"/api/v1/blogs/live/posts/{w.draft_id}", headers=h),
-        {
-            "anonymous": 404,
-            "reader": 404,
-            "contributor": 200,
-            "other": 404,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(404, 404, 200, 404, 200, 200),
     ),
     "read the published post": (
         lambda w, h: w.client.get(f"/api/v1/blogs/live/posts/{w.published_id}", headers=h),
-        {
-            "anonymous": 200,
-            "reader": 200,
-            "contributor": 200,
-            "other": 200,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(200, 200, 200, 200, 200, 200),
     ),
     "read the draft's history": (
         lambda w, h: w.client.get(f"/api/v1/blogs/live/posts/{w.draft_id}/revisions", headers=h),
-        {
-            "anonymous": 404,
-            "reader": 404,
-            "contributor": 200,
-            "other": 404,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(404, 404, 200, 404, 200, 200),
     ),
     "read a published post's history": (
         lambda w, h: w.client.get(
             f"/api/v1/blogs/live/posts/{w.published_id}/revisions", headers=h
         ),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 200, 200),
     ),
     "list drafts": (
         lambda w, h: w.client.get("/api/v1/blogs/live/posts?status=draft", headers=h),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 200,
-            "other": 200,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(401, 403, 200, 200, 200, 200),
     ),
     "write a note": (
         lambda w, h: w.client.post(
@@ -290,62 +155,27 @@ ACTIONS: dict[str, tuple[Action, dict[str, int]]] = {
             },
             headers=h,
         ),
-        {
-            "anonymous": 401,
-            "reader": 201,
-            "contributor": 403,
-            "other": 403,
-            "editor": 403,
-            "admin": 403,
-        },
+        expect(401, 201, 403, 403, 403, 403),
     ),
     "rate a note": (
         lambda w, h: w.client.put(
             f"/api/v1/notes/{w.note_id}/rating", json={"helpfulness": "HELPFUL"}, headers=h
         ),
-        {
-            "anonymous": 401,
-            "reader": 200,
-            "contributor": 403,
-            "other": 403,
-            "editor": 403,
-            "admin": 403,
-        },
+        expect(401, 200, 403, 403, 403, 403),
     ),
     "remove a note": (
         _post_note_removal(),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 403,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 403, 200),
     ),
     "grant writing": (
         lambda w, h: w.client.put(
             "/api/v1/readers/author/writing", json={"granted": False}, headers=h
         ),
-        {
-            "anonymous": 401,
-            "reader": 403,
-            "contributor": 403,
-            "other": 403,
-            "editor": 403,
-            "admin": 200,
-        },
+        expect(401, 403, 403, 403, 403, 200),
     ),
     "read a draft blog": (
         lambda w, h: w.client.get("/api/v1/blogs/draft-blog", headers=h),
-        {
-            "anonymous": 404,
-            "reader": 404,
-            "contributor": 200,
-            "other": 200,
-            "editor": 200,
-            "admin": 200,
-        },
+        expect(404, 404, 200, 200, 200, 200),
     ),
 }
 
