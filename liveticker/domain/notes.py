@@ -27,7 +27,8 @@ from liveticker.domain import audit, events, permissions, readers
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import NoteCreate, RatingInput
 from liveticker.domain.markdown import render_plain
-from liveticker.exceptions import Conflict, Forbidden, NotFound, RateLimited
+from liveticker.domain.ratelimit import limit_rows
+from liveticker.exceptions import Conflict, Forbidden, NotFound
 from liveticker.storage.models import (
     Blog,
     Note,
@@ -103,17 +104,15 @@ def write_note(
         raise Forbidden(
             f"{why}: your rating impact is {status.rating_impact}, writing needs {status.needed}"
         )
-    day = timedelta(days=1)
-    written, oldest = session.execute(
-        select(func.count(Note.id), func.min(Note.created_at)).where(
-            Note.author_id == reader.user_id, Note.created_at >= now - day
-        )
-    ).one()
-    if written >= per_day:
-        raise RateLimited(
-            f"at most {per_day} notes in 24 hours; try again later",
-            retry_after=readers.seconds_until(oldest + day, now),
-        )
+    limit_rows(
+        session,
+        when=Note.created_at,
+        where=Note.author_id == reader.user_id,
+        limit=per_day,
+        window=timedelta(days=1),
+        now=now,
+        message=f"at most {per_day} notes in 24 hours; try again later",
+    )
     if session.scalar(
         select(Note.id).where(Note.post_id == post.id, Note.author_id == reader.user_id)
     ):
@@ -168,17 +167,15 @@ def rate_note(
         raise Forbidden("you cannot rate your own note")
     if note.removed_at is not None:
         raise Conflict("this note was removed")
-    hour = timedelta(hours=1)
-    given, oldest = session.execute(
-        select(func.count(), func.min(NoteRating.updated_at)).where(
-            NoteRating.rater_id == reader.user_id, NoteRating.updated_at >= now - hour
-        )
-    ).one()
-    if given >= per_hour:
-        raise RateLimited(
-            f"at most {per_hour} ratings an hour; try again later",
-            retry_after=readers.seconds_until(oldest + hour, now),
-        )
+    limit_rows(
+        session,
+        when=NoteRating.updated_at,
+        where=NoteRating.rater_id == reader.user_id,
+        limit=per_hour,
+        window=timedelta(hours=1),
+        now=now,
+        message=f"at most {per_hour} ratings an hour; try again later",
+    )
     rating = session.get(NoteRating, (note.id, reader.user_id))
     if rating is None:
         rating = NoteRating(note_id=note.id, rater_id=reader.user_id, created_at=now)

@@ -1,7 +1,7 @@
-"""A token bucket per key (an account, an address) that limits how fast writes may come.
-
-In-memory and per process: a rate limit is a guard against floods and runaway scripts,
-not an accounting record, so it needs no shared storage.
+"""Rate limits. A token bucket per key (an account, an address) limits how fast writes
+may come: in memory and per process, a guard against floods and runaway scripts.
+`limit_rows` counts rows in the database instead, for limits that must hold across
+processes and restarts (sign-ups per address, notes a day, ratings an hour).
 """
 
 from __future__ import annotations
@@ -10,8 +10,33 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from liveticker.exceptions import RateLimited
+
+
+def limit_rows(
+    session: Session,
+    *,
+    when: Any,
+    where: ColumnElement[bool],
+    limit: int,
+    window: timedelta,
+    now: datetime,
+    message: str,
+) -> None:
+    """RateLimited when `limit` rows matching `where` have `when` inside the last `window`;
+    Retry-After says when the oldest of them leaves it."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(when)).where(where, when >= now - window)
+    ).one()
+    if count >= limit:
+        seconds = max(1, int((oldest + window - now).total_seconds()) + 1)
+        raise RateLimited(message, retry_after=seconds)
 
 
 class RateLimiter:

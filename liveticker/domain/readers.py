@@ -18,13 +18,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from liveticker.domain import accounts, audit, permissions
 from liveticker.domain.accounts import Actor, Role
 from liveticker.domain.inputs import ReaderSignUp
-from liveticker.exceptions import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
+from liveticker.domain.ratelimit import limit_rows
+from liveticker.exceptions import Conflict, Forbidden, Unauthorized, ValidationFailed
 from liveticker.storage.models import NoteParticipant, User, utcnow
 
 SIGNUP_WINDOW = timedelta(hours=1)
@@ -55,16 +56,15 @@ def sign_up(
         .values(signup_key=None)
         .execution_options(synchronize_session=False)
     )
-    recent, oldest = session.execute(
-        select(func.count(User.id), func.min(User.created_at)).where(
-            User.signup_key == key, User.created_at >= now - SIGNUP_WINDOW
-        )
-    ).one()
-    if recent >= per_hour:
-        raise RateLimited(
-            "too many accounts were made from this address; try again later",
-            retry_after=seconds_until(oldest + SIGNUP_WINDOW, now),
-        )
+    limit_rows(
+        session,
+        when=User.created_at,
+        where=User.signup_key == key,
+        limit=per_hour,
+        window=SIGNUP_WINDOW,
+        now=now,
+        message="too many accounts were made from this address; try again later",
+    )
     alias = data.alias.strip()
     if alias.lower() != alias:
         raise ValidationFailed(
@@ -85,11 +85,6 @@ def sign_up(
     user.signup_key = key
     user.created_at = now
     return user
-
-
-def seconds_until(moment: datetime, now: datetime) -> int:
-    """Whole seconds from now to a moment, at least 1: a limit's Retry-After."""
-    return max(1, int((moment - now).total_seconds()) + 1)
 
 
 @dataclass(frozen=True)

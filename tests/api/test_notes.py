@@ -369,3 +369,53 @@ def test_a_note_of_a_deleted_post_is_gone(
     assert deleted.status_code == 200
     for headers in ({}, reader.headers, writer.headers):
         assert client.get(f"/api/v1/notes/{note_id}", headers=headers).status_code == 404
+
+
+def test_notes_a_day_and_ratings_an_hour_are_limited_per_reader(
+    client: TestClient, make_blog: Any, make_post: Any, make_reader: Any, database: Database
+) -> None:
+    from datetime import timedelta
+
+    from liveticker.domain import notes as notes_domain
+    from liveticker.domain.inputs import NoteCreate, RatingInput
+    from liveticker.exceptions import RateLimited
+    from liveticker.storage.models import Post, utcnow
+
+    make_blog("storm")
+    post_ids = [make_post(body=f"Post {n}.")["id"] for n in range(3)]
+    writer = make_reader("writer", writes=True)
+    rater = make_reader("rater")
+    now = utcnow()
+    with database.transaction() as session:
+        actor = accounts.Actor.of(accounts.get_user(session, writer.username))
+        rater_actor = accounts.Actor.of(accounts.get_user(session, rater.username))
+        posts_ = [session.get(Post, post_id) for post_id in post_ids]
+        note = NoteCreate(**GOOD_NOTE)
+        written = [
+            notes_domain.write_note(
+                session,
+                actor=actor,
+                post=p,
+                data=note,
+                threshold=5,
+                per_day=2,
+                now=now - timedelta(hours=n),
+            )
+            for n, p in enumerate(posts_[:2])
+            if p is not None
+        ]
+        with pytest.raises(RateLimited) as too_many:
+            notes_domain.write_note(
+                session, actor=actor, post=posts_[2], data=note, threshold=5, per_day=2, now=now
+            )
+        # The older of the two leaves the 24 hours in 23 hours.
+        assert 23 * 3600 <= too_many.value.retry_after <= 23 * 3600 + 1
+        helpful = RatingInput(helpfulness="HELPFUL")
+        notes_domain.rate_note(
+            session, actor=rater_actor, note=written[0], data=helpful, per_hour=1, now=now
+        )
+        with pytest.raises(RateLimited) as rated:
+            notes_domain.rate_note(
+                session, actor=rater_actor, note=written[1], data=helpful, per_hour=1, now=now
+            )
+        assert rated.value.retry_after == 3601
