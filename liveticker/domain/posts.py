@@ -32,7 +32,7 @@ from liveticker.domain.inputs import (
     PostUpdate,
     PurgeInput,
 )
-from liveticker.domain.markdown import render_markdown
+from liveticker.domain.markdown import SUMMARY_LIMIT, plain_text, render_markdown
 from liveticker.domain.shortcodes import is_wellformed, unused_code
 from liveticker.exceptions import (
     Conflict,
@@ -275,6 +275,7 @@ def _rich_values(data: PostCreate | PostUpdate, fields: set[str]) -> dict[str, A
     if "body" in fields and data.body is not None:
         values["body"] = data.body
         values["body_html"] = render_markdown(data.body)
+        values["summary"] = plain_text(data.body, limit=SUMMARY_LIMIT)
     return values
 
 
@@ -519,6 +520,17 @@ def delete_post(
     revisions.record(
         session, blog=post.blog, post=post, actor=actor, action="deleted", changes=changed, now=now
     )
+    # Not the deletion's reason, which may quote the post: a purge erases it, and could not
+    # reach a copy here.
+    audit.record(
+        session,
+        actor=actor,
+        action="post.delete",
+        target=events.post_entity(post.id),
+        reason=f"was {changed['status'][0]}",
+        blog=post.blog,
+        now=now,
+    )
     events.post_changed(session, post=post, was_visible=was_visible, now=now)
     return post
 
@@ -539,6 +551,7 @@ def purge_post(session: Session, *, actor: Actor | None, post: Post, data: Purge
     post.headline = None
     post.body = ""
     post.body_html = ""
+    post.summary = ""
     post.images = []
     post.social = None
     post.pinned = False

@@ -14,7 +14,7 @@ from liveticker.storage.models import Blog, Post, Revision, utcnow
 
 # Derived or bookkeeping fields that would only add noise to the history (a revision's
 # own time says when a post was submitted).
-_NOT_RECORDED = frozenset({"body_html", "updated_at", "version", "submitted_at"})
+_NOT_RECORDED = frozenset({"body_html", "summary", "updated_at", "version", "submitted_at"})
 
 
 def apply_changes(target: Blog | Post, values: Mapping[str, Any]) -> dict[str, list[Any]]:

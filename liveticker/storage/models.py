@@ -152,6 +152,9 @@ class Post(Base):
     body: Mapped[str] = mapped_column(Text)
     # Rendered once at write time so a page view never runs the Markdown renderer.
     body_html: Mapped[str] = mapped_column(Text)
+    # The body as plain text, cut to markdown.SUMMARY_LIMIT: the pages' titles,
+    # descriptions and JSON-LD excerpts, derived at write time like body_html.
+    summary: Mapped[str] = mapped_column(Text, default="")
     images: Mapped[list[Any]] = mapped_column(default=list)
     social: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     author_id: Mapped[int | None] = mapped_column(

@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.convertors import Convertor, register_url_convertor
 
 from liveticker.domain import sessions
 from liveticker.domain.accounts import Actor, authenticate
+from liveticker.domain.inputs import MAX_ROW_ID
 from liveticker.domain.sessions import SignedIn
 from liveticker.exceptions import Forbidden, Unauthorized
 from liveticker.settings import Settings
@@ -36,6 +38,40 @@ def _session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(_session, scope="function")]
+
+
+def _up_to(limit: int) -> str:
+    """A regex of the decimal numbers 1..limit, without leading zeros."""
+    digits = str(limit)
+    parts = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            rest = len(digits) - i - 1
+            parts.append(
+                f"{digits[:i]}[{low}-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else "")
+            )
+    parts.append(digits)
+    return "(?:" + "|".join(parts) + ")"
+
+
+class RowIdConvertor(Convertor[int]):
+    """`{name:row_id}` in a page's path: a row's id, within every database's integer.
+
+    A larger number cannot name a row, and on PostgreSQL it would not even fit the
+    column and fail the query; it does not match the route, which is the ordinary 404.
+    """
+
+    regex = _up_to(MAX_ROW_ID)
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("row_id", RowIdConvertor())
 
 
 def _actor(request: Request, session: DbSession) -> Actor | None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
 
-from liveticker.domain.markdown import plain_text
+from liveticker.domain.markdown import SUMMARY_LIMIT, plain_text, shorten
 from liveticker.domain.times import iso
 from liveticker.settings import Settings
 from liveticker.storage.models import Blog, Post
@@ -22,6 +23,8 @@ DESCRIPTION_LIMIT = 300
 # Google shows at most 110 characters of an article headline.
 HEADLINE_LIMIT = 110
 ARTICLE_BODY_LIMIT = 280
+# Each excerpt here is cut from the post's stored summary, so none may be longer.
+assert max(DESCRIPTION_LIMIT, HEADLINE_LIMIT, ARTICLE_BODY_LIMIT) <= SUMMARY_LIMIT
 
 # Characters that could close the <script> element or open a comment inside it, and the two
 # line separators that older JavaScript parsers refuse inside strings.
@@ -69,11 +72,18 @@ def post_path(post: Post) -> str:
 
 def post_title(post: Post) -> str:
     """The post's headline, or the start of its text when the desk wrote none."""
-    return post.headline or plain_text(post.body, limit=HEADLINE_LIMIT)
+    return post.headline or shorten(post.summary, HEADLINE_LIMIT)
 
 
 def blog_description(blog: Blog) -> str:
-    return plain_text(blog.standfirst, limit=DESCRIPTION_LIMIT) or blog.title
+    return _standfirst_text(blog.standfirst) or blog.title
+
+
+@lru_cache(maxsize=1024)
+def _standfirst_text(standfirst: str) -> str:
+    # A standfirst is at most 600 characters and changes rarely: a bounded cache keyed
+    # by its text spares every page view the Markdown parser.
+    return plain_text(standfirst, limit=DESCRIPTION_LIMIT)
 
 
 def _organization(site_name: str, base: str) -> dict[str, Any]:
@@ -90,7 +100,7 @@ def _update(post: Post, base: str) -> dict[str, Any]:
         "datePublished": iso(published),
         "dateModified": iso(max(post.updated_at, published)),
         # An excerpt: the full text is on the page, and repeating it doubles the page weight.
-        "articleBody": plain_text(post.body, limit=ARTICLE_BODY_LIMIT),
+        "articleBody": shorten(post.summary, ARTICLE_BODY_LIMIT),
     }
     if post.images:
         update["image"] = [absolute(base, image["url"]) for image in post.images]
@@ -173,7 +183,7 @@ def post_meta(post: Post, *, base: str, site_name: str) -> PageMeta:
     """Metadata of a single post's page: a BlogPosting that is part of the live blog."""
     blog = post.blog
     url = base + post_path(post)
-    description = plain_text(post.body, limit=DESCRIPTION_LIMIT) or blog_description(blog)
+    description = shorten(post.summary, DESCRIPTION_LIMIT) or blog_description(blog)
     data = {"@context": "https://schema.org", **_update(post, base)}
     data["mainEntityOfPage"] = url
     data["isPartOf"] = {

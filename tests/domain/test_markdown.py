@@ -378,3 +378,22 @@ def test_a_note_is_plain_text_with_its_addresses_linked() -> None:
     assert render_plain('javascript:alert(1) "<i>x</i>"') == (
         '<p>javascript:alert(1) "&lt;i&gt;x&lt;/i&gt;"</p>'
     )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "word " * 200,
+        "a" * 400,
+        "**Bold** start, then [a link](https://example.org) and more words " * 10,
+        "short",
+        "x " * 149 + "yy " * 30,
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 2, 50, 110, 280, 300])
+def test_shortening_a_stored_summary_equals_cutting_the_whole_text(source: str, limit: int) -> None:
+    from liveticker.domain.markdown import SUMMARY_LIMIT, shorten
+
+    assert shorten(plain_text(source, limit=SUMMARY_LIMIT), limit) == plain_text(
+        source, limit=limit
+    )

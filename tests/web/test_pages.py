@@ -696,3 +696,35 @@ def test_the_site_has_an_icon(client: TestClient) -> None:
     assert icon.headers["content-type"] == "image/x-icon"
     assert icon.content[:4] == b"\x00\x00\x01\x00"  # the ICO format's header
     assert "max-age" in icon.headers["cache-control"]
+
+
+def test_page_views_never_parse_markdown(
+    client: TestClient,
+    make_blog: Any,
+    make_post: Any,
+    editor: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Plain text for titles, descriptions and JSON-LD is derived when a post is written:
+    a hostile body (20,000 × "![" costs the parser about a second) costs a view nothing."""
+    from liveticker.domain import markdown
+
+    make_blog("heavy", standfirst="A *standfirst* in Markdown.")
+    hostile = make_post("heavy", body="![" * 10_000)
+    plain = make_post("heavy", body="First **bold** words of a [linked](https://a.example) post.")
+    get_page(client, "/blogs/heavy")  # the standfirst's text is cached from here on
+
+    def no_parsing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a page view parsed Markdown")
+
+    monkeypatch.setattr(markdown._md, "parse", no_parsing)
+    monkeypatch.setattr(markdown._md, "render", no_parsing)
+    _, tree = get_page(client, "/blogs/heavy")
+    by_url = {u["url"]: u for u in json_ld(tree)["liveBlogUpdate"]}
+    assert by_url[f"{BASE}/blogs/heavy/posts/{plain['id']}"]["articleBody"] == (
+        "First bold words of a linked post."
+    )
+    assert by_url[f"{BASE}/blogs/heavy/posts/{hostile['id']}"]["articleBody"].endswith("…")
+    _, tree = get_page(client, f"/blogs/heavy/posts/{plain['id']}")
+    described = [n.get("content") for n in tree.iter() if n.get("name") == "description"]
+    assert described == ["First bold words of a linked post."]
