@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
-from liveticker.asgi import send_whole
+from liveticker.asgi import NOT_A_PAGE_HEADERS, send_whole
 from liveticker.domain import events as event_log
 from liveticker.live.hub import Channel, Hub
 from liveticker.live.wire import LAST_CHUNK, OPENING, RELOAD, chunk, sse_frame
@@ -141,7 +141,7 @@ HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
-    (b"x-content-type-options", b"nosniff"),
+    *NOT_A_PAGE_HEADERS,
 ]
 
 

@@ -29,6 +29,7 @@ from liveticker.storage.database import Database
 from liveticker.storage.models import Event
 from liveticker.web import (
     api,
+    api_docs,
     api_notes,
     desk,
     desk_blogs,
@@ -38,7 +39,7 @@ from liveticker.web import (
     pages,
     pages_notes,
 )
-from liveticker.web.middleware import BodyLimit
+from liveticker.web.middleware import BodyLimit, security_headers
 from liveticker.web.services import Services
 
 HERE = Path(__file__).parent
@@ -84,8 +85,11 @@ class Liveticker(FastAPI):
             match = stream.PATH.match(scope["path"])
             services: Services | None = getattr(self.state, "services", None)
             if match is not None and services is not None:
+                # The server's own `send`: the hub writes to its transport (its headers
+                # are the stream's own, NOT_A_PAGE_HEADERS among them).
                 await stream.serve_events(services.hub, match.group(1), scope, receive, send)
                 return
+            send = security_headers(scope, send)
         await super().__call__(scope, receive, send)
 
 
@@ -156,7 +160,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
         # Every process checks for scheduled posts; the database has each published once.
         checks = (
-            asyncio.create_task(scheduler.run(database, seconds=settings.scheduler_seconds))
+            asyncio.create_task(
+                scheduler.run(
+                    database,
+                    seconds=settings.scheduler_seconds,
+                    audit_retention_days=settings.audit_retention_days,
+                )
+            )
             if settings.scheduler_seconds > 0
             else None
         )
@@ -195,7 +205,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version=__version__,
         description="Live blogs for newsrooms. Write calls need `Authorization: Bearer <token>`.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by web.api_docs from our own files, not FastAPI's CDN page
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -214,6 +224,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api_notes.router)
+    app.include_router(api_docs.router)
     app.include_router(open_data.router)
     app.include_router(pages.router)
     app.include_router(pages_notes.router)

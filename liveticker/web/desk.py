@@ -41,8 +41,8 @@ router = APIRouter(include_in_schema=False)
 
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    # The Content-Security-Policy and X-Frame-Options of every page come from
+    # middleware.security_headers; a desk page's address is nobody else's business.
     "Referrer-Policy": "same-origin",
 }
 # Characters of any one form field: above the largest field a model takes (a post's
@@ -340,7 +340,7 @@ async def create_token(
     return _account(request, session, services, me, new_token=secret)
 
 
-@router.post("/desk/account/tokens/{token_id:int}/revoke")
+@router.post("/desk/account/tokens/{token_id:row_id}/revoke")
 def revoke_token(session: DbSession, me: AnyWriter, token_id: int) -> Response:
     users.revoke_token(session, actor=me.actor, token_id=token_id)
     return _done("/desk/account", "revoked")
@@ -394,7 +394,7 @@ async def user_create(
     return _done("/desk/users", "created")
 
 
-@router.post("/desk/users/{user_id:int}/{action}")
+@router.post("/desk/users/{user_id:row_id}/{action}")
 async def user_action(
     request: Request,
     session: DbSession,

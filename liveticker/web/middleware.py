@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from liveticker.asgi import send_whole
+from liveticker.asgi import NOT_A_PAGE_HEADERS, send_whole
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -82,3 +82,55 @@ async def _refuse(send: Send, status: int, code: str, message: str) -> None:
         content_type=b"application/json",
         extra_headers=[(b"connection", b"close")],
     )
+
+
+# What a page may load and run: only this site's own files, no inline script (the JSON-LD
+# block is data, which CSP does not execute or block), no plugins, no framing. Images may
+# also come over https from elsewhere: the API lets a desk name a wire photo by its URL.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HSTS = b"max-age=31536000"  # a year; not includeSubDomains: other hosts are not ours to bind
+
+
+def security_headers(scope: Scope, send: Send) -> Send:
+    """`send`, adding the security headers to the response start where a route did not
+    set its own: every response of the site, streams and error pages included."""
+    path: str = scope.get("path", "")
+    policy = PAGE_POLICY.encode()
+    https = scope.get("scheme") == "https"
+    # A response to credentials is that account's alone: no cache may keep it.
+    authenticated = path.startswith("/api/") and any(
+        name == b"authorization" or (name == b"cookie" and b"lt_session=" in value)
+        for name, value in scope.get("headers", ())
+    )
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(n.lower(), v) for n, v in message.get("headers", ())]
+            present = {name for name, _ in headers}
+            html = any(n == b"content-type" and v.startswith(b"text/html") for n, v in headers)
+            added: list[tuple[bytes, bytes]] = []
+
+            def add(name: bytes, value: bytes) -> None:
+                if name not in present:
+                    added.append((name, value))
+                    present.add(name)  # the first one set wins: a page's own policy
+
+            if html:
+                add(b"content-security-policy", policy)
+            for name, value in NOT_A_PAGE_HEADERS:
+                add(name, value)
+            if html:
+                add(b"x-frame-options", b"DENY")
+            if https:
+                add(b"strict-transport-security", HSTS)
+            if authenticated:
+                headers = [(n, v) for n, v in headers if n != b"cache-control"]
+                added.append((b"cache-control", b"no-store"))
+            message = {**message, "headers": headers + added}
+        await send(message)
+
+    return send_with_headers

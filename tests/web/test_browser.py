@@ -100,7 +100,7 @@ def test_with_javascript_show_more_appends_in_place(
 
     more = page.get_by_role("link", name="Show more posts")
     more.click()
-    page.wait_for_function("document.querySelectorAll('[role=feed] > article').length === 40")
+    page.wait_for_function("() => document.querySelectorAll('[role=feed] > article').length === 40")
     assert page.url == blog["url"]
     feed = page.locator("[role=feed]")
     assert feed.get_attribute("aria-busy") == "false"
@@ -122,7 +122,7 @@ def test_with_javascript_show_more_appends_in_place(
     assert page.evaluate("document.activeElement.getAttribute('aria-posinset')") == "20"
 
     more.click()
-    page.wait_for_function("document.querySelectorAll('[role=feed] > article').length === 45")
+    page.wait_for_function("() => document.querySelectorAll('[role=feed] > article').length === 45")
     assert page.get_by_role("link", name="Show more posts").count() == 0
     assert page.locator(f"#post-{blog['ids'][0]}").is_visible()
     assert page.url == blog["url"]
@@ -158,13 +158,16 @@ def test_live_updates_apply_without_reload(
     assert first.get_attribute("id") == f"post-{new['id']}"
     assert first.get_attribute("aria-posinset") == "1"
     assert first.get_attribute("aria-setsize") == "4"
-    page.wait_for_function("document.getElementById('live-announcer').textContent === '1 new post'")
+    page.wait_for_function(
+        "() => document.getElementById('live-announcer').textContent === '1 new post'"
+    )
     assert page.url == f"{live_server.url}/blogs/river"
 
     # An edit applies in place; a deletion removes the post.
     api.patch(f"/api/v1/blogs/river/posts/{new['id']}", json={"body": "Traffic flows again."})
     page.wait_for_function(
-        f"document.querySelector('#post-{new['id']} .post-body').textContent.includes('again')"
+        f"() => document.querySelector('#post-{new['id']} .post-body')"
+        ".textContent.includes('again')"
     )
     api.delete(f"/api/v1/blogs/river/posts/{new['id']}")
     page.wait_for_selector(f"#post-{new['id']}", state="detached", timeout=3000)
@@ -188,13 +191,15 @@ def test_live_updates_apply_without_reload(
     oldest_id = oldest.get_attribute("id")
     assert oldest_id is not None
     api.patch(f"/api/v1/blogs/river/posts/{oldest_id.removeprefix('post-')}", json={"pinned": True})
-    page.wait_for_function(f"document.querySelector('[role=feed] > article').id === '{oldest_id}'")
+    page.wait_for_function(
+        f"() => document.querySelector('[role=feed] > article').id === '{oldest_id}'"
+    )
     assert page.locator(f"#{oldest_id} .badge.pinned").count() == 1
     api.patch(
         f"/api/v1/blogs/river/posts/{oldest_id.removeprefix('post-')}", json={"pinned": False}
     )
     page.wait_for_function(
-        f"document.querySelector('[role=feed] > article:last-child').id === '{oldest_id}'"
+        f"() => document.querySelector('[role=feed] > article:last-child').id === '{oldest_id}'"
     )
     positions = page.locator("[role=feed] > article").evaluate_all(
         "els => els.map(e => e.getAttribute('aria-posinset'))"
@@ -205,7 +210,9 @@ def test_live_updates_apply_without_reload(
     api.put("/api/v1/blogs/river/key-points", json={"items": ["Roads *open*"]})
     page.wait_for_selector(".key-points em")
     api.patch("/api/v1/blogs/river", json={"title": "River: the day after"})
-    page.wait_for_function("document.querySelector('h1').textContent === 'River: the day after'")
+    page.wait_for_function(
+        "() => document.querySelector('h1').textContent === 'River: the day after'"
+    )
     api.post("/api/v1/blogs/river/close", json={"message": "Coverage ended."})
     page.wait_for_selector(".closed-notice")
     assert "Coverage ended." in page.locator(".closed-notice").inner_text()

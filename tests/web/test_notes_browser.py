@@ -146,7 +146,7 @@ def test_a_note_from_sign_up_to_the_live_box(chromium: Any, site: Site) -> None:
         )
         assert watcher.evaluate("window.openedBefore") is True
         watcher.wait_for_function(
-            "document.getElementById('live-announcer').textContent"
+            "() => document.getElementById('live-announcer').textContent"
             " === 'Readers added context to a post'"
         )
         # An edit of the post replaces its article and keeps the box.
@@ -155,7 +155,8 @@ def test_a_note_from_sign_up_to_the_live_box(chromium: Any, site: Site) -> None:
             json={"body": "The dam holds 40 million cubic metres, the mayor said."},
         )
         watcher.wait_for_function(
-            f"document.querySelector('#post-{post['id']} .post-body').textContent.includes('mayor')"
+            f"() => document.querySelector('#post-{post['id']} .post-body')"
+            ".textContent.includes('mayor')"
         )
         assert watcher.locator(f"#post-{post['id']} aside.notes").count() == 1
         _shot(watcher, "notes-box-live-desktop")
