@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from liveticker import __version__
+from liveticker.clipaths import OutputDir, OutputFile, os_error_line
 from liveticker.domain import accounts, audit, blogs, posts, teams, times
 from liveticker.domain import demo as demo_content
 from liveticker.domain.accounts import Actor
@@ -31,6 +32,7 @@ from liveticker.domain.inputs import (
     KeyPointsInput,
     PostCreate,
     PurgeInput,
+    describe_problems,
 )
 from liveticker.exceptions import LivetickerError
 from liveticker.settings import Settings
@@ -51,10 +53,11 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         except LivetickerError as exc:
             raise click.ClickException(exc.message) from None
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
-            )
-            raise click.ClickException(problems) from None
+            raise click.ClickException(describe_problems(exc.errors())[1]) from None
+        except UnicodeDecodeError as exc:  # standard input in another encoding
+            raise click.ClickException(f"the input is not UTF-8 text (byte {exc.start})") from None
+        except OSError as exc:  # a file that could not be read or written, a full disk
+            raise click.ClickException(os_error_line(exc)) from None
 
     return wrapper
 
@@ -134,6 +137,9 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     click.echo(f"API docs: {url}api/v1/docs")
     # Worker processes build their own app from the environment.
     os.environ["LIVETICKER_DATABASE_URL"] = settings.database_url
+    from liveticker.web.protocol import raise_open_files_limit
+
+    raise_open_files_limit()  # workers inherit it
     uvicorn.run(
         "liveticker.web.app:create_app",
         factory=True,
@@ -141,9 +147,11 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
         port=port,
         workers=workers,
         loop="uvloop" if sys.platform != "win32" else "auto",
-        http="httptools",
+        # httptools with read deadlines and a per-client cap (web/protocol.py).
+        http="liveticker.web.protocol:GuardedHttpToolsProtocol",
         log_level=settings.log_level,
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 
@@ -155,7 +163,7 @@ def _safe_url(url: str) -> str:
 
 @main.group()
 def db() -> None:
-    """The database schema."""
+    """The database: schema upgrades and backups."""
 
 
 @db.command("upgrade")
@@ -167,6 +175,111 @@ def db_upgrade() -> None:
     database.upgrade()
     database.dispose()
     click.echo(f"schema up to date on {_safe_url(settings.database_url)}")
+
+
+@db.command("backup")
+@click.argument("file", type=OutputFile(allow_existing=True))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@friendly_errors
+def db_backup(file: Path, force: bool) -> None:
+    """Copy the database to FILE, consistent, while the server runs.
+
+    SQLite: a copy through SQLite's online backup API, one file that opens as it is.
+    PostgreSQL: pg_dump's custom format (restore with pg_restore) when pg_dump is on PATH,
+    else the exact pg_dump command to run. Uploaded images are not in it: back up
+    LIVETICKER_MEDIA_DIR too (docs/operations.md).
+    """
+    from liveticker.storage import backup
+
+    click.echo(str(backup.backup(_settings().database_url, target=file, force=force)))
+
+
+def _progress(table: str, rows: int) -> None:
+    click.echo(f"{table}: {rows} rows", err=True)
+
+
+@main.command("export")
+@click.option(
+    "--out",
+    required=True,
+    type=OutputFile(allow_dash=True, allow_existing=True),
+    help="File to write (JSON lines); '-' writes to standard output.",
+)
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@click.option(
+    "--allow-missing-media",
+    is_flag=True,
+    help="Export even when image files are missing from LIVETICKER_MEDIA_DIR (without them).",
+)
+@friendly_errors
+def export_command(out: Path, force: bool, allow_missing_media: bool) -> None:
+    """Write all content to one file: blogs, posts, history, accounts, notes, images.
+
+    `liveticker import` loads it into a new database, SQLite or PostgreSQL: how a newsroom
+    moves (docs/operations.md). Read from one snapshot while the server runs; sign-ins,
+    reader counts and leases are left out.
+    """
+    from liveticker.storage import backup, transfer
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    options: dict[str, Any] = {
+        "media_dir": settings.media_path,
+        "allow_missing_media": allow_missing_media,
+        "progress": _progress if sys.stderr.isatty() else None,
+        "warn": lambda message: click.echo(message, err=True),
+    }
+    try:
+        if str(out) == "-":
+            made = transfer.export_database(database, out=sys.stdout.buffer, **options)
+        else:
+            with backup.new_file(out, force=force) as partial, partial.open("wb") as stream:
+                made = transfer.export_database(database, out=stream, **options)
+    finally:
+        database.dispose()
+    click.echo(f"exported {made} to {out}", err=str(out) == "-")
+
+
+@main.command("import")
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
+@friendly_errors
+def import_command(file: Path) -> None:
+    """Load an export (FILE, or '-' for standard input) into a new, empty database.
+
+    The schema is made first; everything goes in one transaction, with the same ids, so
+    a bad line leaves the database empty. Images go to LIVETICKER_MEDIA_DIR.
+    """
+    from liveticker.storage import transfer
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    options: dict[str, Any] = {
+        "media_dir": settings.media_path,
+        "progress": _progress if sys.stderr.isatty() else None,
+    }
+    try:
+        if str(file) == "-":
+            made = transfer.import_database(
+                database, source=sys.stdin.buffer, name="<stdin>", **options
+            )
+        else:
+            with _open_input(file) as source:
+                made = transfer.import_database(database, source=source, name=str(file), **options)
+    finally:
+        database.dispose()
+    click.echo(f"imported {made} into {_safe_url(settings.database_url)}")
+
+
+@contextmanager
+def _open_input(path: Path) -> Iterator[Any]:
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+    with stream:
+        yield stream
 
 
 @main.command()
@@ -365,7 +478,10 @@ def post() -> None:
 @click.option("--body", default=None, help="Markdown text; '-' reads standard input.")
 @click.option("--headline", default=None)
 @click.option(
-    "--json", "json_file", type=click.File(), help="A JSON post body as the API takes it."
+    "--json",
+    "json_file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="A JSON post body as the API takes it ('-' reads standard input).",
 )
 @click.option("--draft", is_flag=True, help="Save as a draft instead of publishing.")
 @click.option(
@@ -382,7 +498,7 @@ def post_create(
     slug: str,
     body: str | None,
     headline: str | None,
-    json_file: Any,
+    json_file: Path | None,
     draft: bool,
     publish_at: str | None,
     pin: bool,
@@ -390,9 +506,7 @@ def post_create(
     username: str,
 ) -> None:
     """Write a post (published unless --draft, --publish-at or you are a contributor)."""
-    fields: dict[str, Any] = json.load(json_file) if json_file else {}
-    if not isinstance(fields, dict):
-        raise click.ClickException("--json must hold a JSON object")
+    fields = _json_object(json_file) if json_file else {}
     if body is not None:
         fields["body"] = sys.stdin.read() if body == "-" else body
     if headline is not None:
@@ -416,6 +530,23 @@ def post_create(
             f"{made.status} post {made.id}{when}: /blogs/{slug}/posts/{made.id}"
             f" (/p/{made.short_code})"
         )
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON object from a file or standard input, or one line saying what is wrong."""
+    name = "standard input" if str(path) == "-" else str(path)
+    raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    try:
+        fields = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{name}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+    if not isinstance(fields, dict):
+        raise click.ClickException(f"{name}: --json must hold a JSON object")
+    return fields
 
 
 @post.command("purge")
@@ -445,20 +576,62 @@ def post_purge(slug: str, post_id: int, reason: str, username: str) -> None:
 
 @main.group("audit")
 def audit_group() -> None:
-    """The audit log of admin actions."""
+    """The audit log of staff actions: sign-ins, accounts, tokens, blogs, deletions."""
 
 
 @audit_group.command("list")
+@click.option("--user", default=None, help="Only what this account did (or had tried on it).")
+@click.option("--action", default=None, help="Only actions starting with this: blog., session.")
+@click.option("--blog", default=None, help="Only entries about this blog (its slug).")
+@click.option("--since", default=None, help="Only from this ISO 8601 date or time on (UTC).")
 @click.option("--limit", type=click.IntRange(1, MAX_AUDIT_ENTRIES), default=50, show_default=True)
 @click.option("--as", "username", required=True, help="Admin account to act as.")
 @friendly_errors
-def audit_list(limit: int, username: str) -> None:
-    """Show the newest entries: when, who, what, and why."""
+def audit_list(
+    user: str | None,
+    action: str | None,
+    blog: str | None,
+    since: str | None,
+    limit: int,
+    username: str,
+) -> None:
+    """Show the newest entries: when, who, what, on what, and why."""
     with _transaction() as session:
-        for entry in audit.entries(session, actor=_actor(session, username), limit=limit):
+        found = audit.entries(
+            session,
+            actor=_actor(session, username),
+            limit=limit,
+            user=user,
+            action=action,
+            blog=blog,
+            since=since,
+        )
+        for entry in found:
             who = entry.user.username if entry.user else "(deleted account)"
             when = entry.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-            click.echo(f"{when}  {who}  {entry.action}  {entry.target}  {entry.reason}")
+            click.echo(f"{when}  {who}  {entry.action}  {entry.target}  {entry.reason}".rstrip())
+
+
+@audit_group.command("prune")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(0, audit.MAX_RETENTION_DAYS),
+    default=None,
+    help="Delete entries older than this; 0: none [default: LIVETICKER_AUDIT_RETENTION_DAYS]",
+)
+@friendly_errors
+def audit_prune(older_than_days: int | None) -> None:
+    """Delete entries past their retention now.
+
+    Running servers do this once a day, for LIVETICKER_AUDIT_RETENTION_DAYS.
+    """
+    days = _settings().audit_retention_days if older_than_days is None else older_than_days
+    if days == 0:
+        click.echo("the audit log is kept forever (retention 0 days): nothing deleted")
+        return
+    with _transaction() as session:
+        deleted = audit.prune(session, older_than_days=days, now=utcnow())
+    click.echo(f"deleted {deleted} audit entries older than {days} days")
 
 
 @contextmanager
@@ -508,7 +681,7 @@ def notes_run_command(now_millis: int | None, force: bool) -> None:
     "--out",
     "out_dir",
     required=True,
-    type=click.Path(path_type=Path),
+    type=OutputDir(),
     help="Folder to write into (new, or empty).",
 )
 @click.option(
@@ -531,10 +704,6 @@ def notes_export_command(out_dir: Path, public: bool, now_millis: int | None) ->
     from liveticker.domain import notes_run
     from liveticker.live import notes_runner
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise click.ClickException(f"{out_dir} is a file; --out takes a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()):
-        raise click.ClickException(f"{out_dir} is not empty; give a new or empty folder")
     settings = _settings()
     with _notes_database() as database, database.transaction(write=False) as session:
         if now_millis is None:
@@ -547,11 +716,8 @@ def notes_export_command(out_dir: Path, public: bool, now_millis: int | None) ->
             threshold=settings.notes_writing_impact,
             public=public,
         )
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        notes_runner.write_tsvs(frames, out_dir)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out_dir}: {exc.strerror or exc}") from None
+    out_dir.mkdir(exist_ok=True)
+    notes_runner.write_tsvs(frames, out_dir)
     counts = ", ".join(f"{len(frame)} {name}" for name, frame in frames.items())
     click.echo(f"wrote {counts} to {out_dir} as of --now {now_millis}")
 

@@ -6,6 +6,7 @@
     ├── BadRequest                  400 bad_request
     │   └── InvalidCursor           400 invalid_cursor
     ├── Unauthorized                401 unauthorized
+    │   └── SignInRefused           401 unauthorized (its transaction commits: see the class)
     ├── Forbidden                   403 forbidden
     ├── NotFound                    404 not_found
     ├── Conflict                    409 conflict
@@ -45,6 +46,12 @@ class InvalidCursor(BadRequest):
 class Unauthorized(LivetickerError):
     status_code = 401
     code = "unauthorized"
+
+
+class SignInRefused(Unauthorized):
+    """A refused sign-in to a staff account. The one error whose transaction is committed,
+    not rolled back (storage.database.Database.transaction): it holds the audit entry of
+    the attempt, which must outlast the refusal. Clients see a plain 401 `unauthorized`."""
 
 
 class Forbidden(LivetickerError):

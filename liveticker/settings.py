@@ -62,6 +62,35 @@ class Settings:
     )
     host: str = field(default="127.0.0.1", metadata=_meta("Address `serve` listens on."))
     port: int = field(default=8000, metadata=_meta("Port `serve` listens on."))
+    header_timeout_seconds: float = field(
+        default=10.0,
+        metadata=_meta(
+            "Seconds a connection has to send a request's line and headers (from connecting, "
+            "or from the first byte of the next request); slower ones are closed."
+        ),
+    )
+    body_timeout_seconds: float = field(
+        default=30.0,
+        metadata=_meta(
+            "Seconds a request body may pause between two pieces before the connection is "
+            "closed (an upload on a slow phone keeps sending; a stalled one does not)."
+        ),
+    )
+    max_connections_per_client: int = field(
+        default=100,
+        metadata=_meta(
+            "Open connections one client address may hold to one server process (live "
+            "readers hold one each); more are answered 503 and closed. Addresses in "
+            "LIVETICKER_TRUSTED_PROXIES are not limited: limit at the proxy. 0: no limit."
+        ),
+    )
+    trusted_proxies: str = field(
+        default="127.0.0.1,::1",
+        metadata=_meta(
+            "Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto the server believes (uvicorn's forwarded_allow_ips); `*` for any."
+        ),
+    )
     public_url: str = field(
         default="",
         metadata=_meta(
@@ -112,6 +141,14 @@ class Settings:
     session_hours: int = field(
         default=12,
         metadata=_meta("Hours a desk sign-in lasts without use (a shift); at most 7 days in all."),
+    )
+    audit_retention_days: int = field(
+        default=400,
+        metadata=_meta(
+            "Days the audit log of staff actions keeps an entry; the servers delete older "
+            "ones once a day (with their scheduled-posts check), as does "
+            "`liveticker audit prune`. 0: kept forever."
+        ),
     )
     log_level: str = field(default="info", metadata=_meta("Log level of the server."))
     notes_writing_impact: int = field(

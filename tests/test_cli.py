@@ -30,7 +30,7 @@ def test_user_token_blog_and_post_round_trip(env: str) -> None:
     code, out = run("db", "upgrade")
     assert code == 0, out
     code, out = run(
-        "user", "create", "Maria", "--role", "editor", "--password-stdin", input="long enough pw\n"
+        "user", "create", "maria", "--role", "editor", "--password-stdin", input="long enough pw\n"
     )
     assert code == 0, out
     assert "created editor maria" in out

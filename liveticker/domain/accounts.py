@@ -80,8 +80,16 @@ def create_user(
     role: Role | str,
     display_name: str = "",
 ) -> User:
-    """A new account; the username is lowercased, the password hashed with argon2id."""
-    username = username.strip().lower()
+    """A new account, the password hashed with argon2id.
+
+    Usernames are lowercase. Sign-in ignores case, so an uppercase name is refused here
+    rather than quietly changed: the admin learns the name people will see.
+    """
+    username = username.strip()
+    if username != username.lower() and USERNAME_PATTERN.match(username.lower()):
+        raise ValidationFailed(
+            f"usernames are lowercase: use {username.lower()!r}", field="username"
+        )
     if not USERNAME_PATTERN.match(username):
         raise ValidationFailed(
             "username must be 2–40 characters: lowercase letters, digits, '.', '_' or '-'",

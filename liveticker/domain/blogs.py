@@ -11,7 +11,7 @@ import re
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from liveticker.domain import events, permissions, revisions, teams
+from liveticker.domain import audit, events, permissions, revisions, teams
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import (
     SLUG_PATTERN,
@@ -95,6 +95,7 @@ def create_blog(session: Session, *, actor: Actor | None, data: BlogCreate) -> B
     revisions.record(
         session, blog=blog, actor=actor, action="created", changes=data.model_dump(mode="json")
     )
+    _audit(session, actor, "blog.create", blog, "")
     return blog
 
 
@@ -112,6 +113,7 @@ def update_blog(session: Session, *, actor: Actor | None, blog: Blog, data: Blog
     if changed:
         events.blog_changed(session, blog=blog)
         revisions.record(session, blog=blog, actor=actor, action="edited", changes=changed)
+        _audit(session, actor, "blog.update", blog, ", ".join(sorted(changed)))
     return blog
 
 
@@ -152,6 +154,7 @@ def publish_blog(session: Session, *, actor: Actor | None, blog: Blog) -> Blog:
     revisions.record(
         session, blog=blog, actor=actor, action="published", changes={"status": ["draft", "live"]}
     )
+    _audit(session, actor, "blog.publish", blog, "")
     return blog
 
 
@@ -171,6 +174,7 @@ def close_blog(
     )
     events.blog_changed(session, blog=blog, now=now)
     revisions.record(session, blog=blog, actor=actor, action="closed", changes=changed)
+    _audit(session, actor, "blog.close", blog, "")
     return blog
 
 
@@ -184,4 +188,11 @@ def reopen_blog(session: Session, *, actor: Actor | None, blog: Blog) -> Blog:
     changed = revisions.apply_changes(blog, {"status": "live", "coverage_end": None})
     events.blog_changed(session, blog=blog)
     revisions.record(session, blog=blog, actor=actor, action="reopened", changes=changed)
+    _audit(session, actor, "blog.reopen", blog, "")
     return blog
+
+
+def _audit(session: Session, actor: Actor, action: str, blog: Blog, reason: str) -> None:
+    audit.record(
+        session, actor=actor, action=action, target=f"blog:{blog.slug}", reason=reason, blog=blog
+    )

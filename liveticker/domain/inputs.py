@@ -8,6 +8,7 @@ are rejected and types are strict: a number where text belongs is an error, not 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -42,7 +43,7 @@ MAX_CHANGES = 100  # events in one polling answer
 MAX_AUDIT_ENTRIES = 500  # entries in one answer of the audit log
 MAX_CURSOR = 64  # characters of a paging cursor
 MAX_EVENT_ID = 2**53  # event ids, as JSON numbers stay exact
-MAX_ROW_ID = 2**62  # post ids, within every database's integer
+MAX_ROW_ID = 2**31 - 1  # row ids: PostgreSQL's INTEGER; a larger one is no row
 MAX_IMAGE_SIDE = 65_535  # pixels of an image's width or height (JPEG's largest)
 MAX_SRCSET = 8  # files of one image's srcset
 # How far ahead a post may be scheduled: a live blog plans hours or days ahead, and a
@@ -95,6 +96,59 @@ Line = Annotated[StrictStr, AfterValidator(_clean_line)]
 Text = Annotated[StrictStr, AfterValidator(_clean_text)]
 Url = Annotated[StrictStr, Field(max_length=2000), AfterValidator(_check_url)]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+def describe_problem(error: Mapping[str, Any], *, sourced: bool) -> tuple[str | None, str]:
+    """One pydantic error as (field, message) in words a newsroom's operator reads.
+
+    The API and the CLI both say it this way. With `sourced`, `loc` starts with where
+    the value came from (FastAPI's body, query, path), which is not part of the field's
+    name; a field may itself be called "body".
+    """
+    loc = [str(part) for part in error.get("loc", ())]
+    if sourced and loc:
+        loc = loc[1:]
+    field = ".".join(loc) or None
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    given = error.get("input")
+    unit = "characters" if isinstance(given, str) else "items"
+    if kind == "missing":
+        message = "this field is required"
+    elif kind == "extra_forbidden":
+        message = "unknown field"
+    elif kind == "too_long":
+        length = f", not {len(given)}" if isinstance(given, str | list) else ""
+        message = f"at most {ctx.get('max_length')} {unit}{length}"
+    elif kind == "too_short":
+        message = f"at least {ctx.get('min_length')} {unit}"
+    elif kind in ("string_type", "str_type"):
+        message = "must be text (a JSON string)"
+    elif kind in ("int_type", "int_parsing"):
+        message = "must be a whole number"
+    elif kind in ("bool_type", "bool_parsing"):
+        message = "must be true or false"
+    elif kind in ("list_type", "tuple_type"):
+        message = "must be a list"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = "must be a JSON object"
+    elif kind == "value_error":
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+    else:
+        message = str(error.get("msg", "invalid value"))
+    return field, message
+
+
+def describe_problems(
+    errors: Sequence[Mapping[str, Any]], *, sourced: bool = False
+) -> tuple[str | None, str]:
+    """The first problem as "field: message", and how many more there are."""
+    first = errors[0] if errors else None
+    field, message = describe_problem(first, sourced=sourced) if first else (None, "invalid input")
+    text = f"{field}: {message}" if field else message
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return field, text
 
 
 class Strict(BaseModel):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from liveticker.domain import audit, events, permissions, readers
 from liveticker.domain.accounts import Actor
-from liveticker.domain.inputs import NoteCreate, RatingInput
+from liveticker.domain.inputs import MAX_ROW_ID, NoteCreate, RatingInput
 from liveticker.domain.markdown import render_plain
 from liveticker.domain.ratelimit import limit_rows
 from liveticker.exceptions import Conflict, Forbidden, NotFound
@@ -44,7 +44,7 @@ HELPFUL = "CURRENTLY_RATED_HELPFUL"
 NOT_HELPFUL = "CURRENTLY_RATED_NOT_HELPFUL"
 NEEDS_MORE_RATINGS = "NEEDS_MORE_RATINGS"
 NOTES = "notes"  # the event kind of what is shown under a post
-MAX_ID = 2**62
+MAX_ID = MAX_ROW_ID  # a larger id is no note (PostgreSQL would refuse to look)
 NEEDS_HELP_CANDIDATES = 500  # recent notes weighed for one reader's "Needs your help"
 
 

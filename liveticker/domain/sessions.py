@@ -1,4 +1,5 @@
-"""Signed-in browsers: sign in, the session behind a cookie, CSRF tokens, signing out.
+"""Signed-in browsers: sign in, the session behind a cookie, CSRF tokens, signing out;
+and the other way of signing in, a password exchanged for an API token.
 
 One implementation for the desk and, later, readers' accounts. The cookie holds a random
 256-bit id; only its SHA-256 is stored, so a leaked table signs nobody in. A session
@@ -17,7 +18,9 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from liveticker.domain.accounts import Actor, check_password
+from liveticker.domain import audit
+from liveticker.domain.accounts import Actor, check_password, create_token
+from liveticker.exceptions import SignInRefused, Unauthorized
 from liveticker.storage.models import LoginSession, User, utcnow
 
 MAX_AGE = timedelta(days=7)
@@ -45,7 +48,7 @@ def sign_in(session: Session, *, username: str, password: str, hours: int) -> tu
     Unauthorized, with the same message, for an unknown user, a wrong password or a
     disabled account (accounts.check_password).
     """
-    user = check_password(session, username=username, password=password)
+    user = check_sign_in(session, username=username, password=password, how="desk")
     forget_expired(session)  # housekeeping, on the rare write that signs someone in
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -60,6 +63,31 @@ def sign_in(session: Session, *, username: str, password: str, hours: int) -> tu
         )
     )
     return token, user
+
+
+def sign_in_for_token(
+    session: Session, *, username: str, password: str, label: str
+) -> tuple[str, User]:
+    """Check the password and make an API token (POST /api/v1/tokens); returns the token,
+    shown once, and the user. Audited as a sign-in: it is one, by another door."""
+    user = check_sign_in(
+        session, username=username, password=password, how=f"API token {label[:80]!r}"
+    )
+    return create_token(session, user=user, label=label), user
+
+
+def check_sign_in(session: Session, *, username: str, password: str, how: str) -> User:
+    """accounts.check_password for a sign-in, with its audit entry when the account is
+    staff's: `session.sign_in`, or `session.sign_in_failed` raised as SignInRefused, whose
+    transaction commits, so that the record of the attempt outlasts its refusal."""
+    try:
+        user = check_password(session, username=username, password=password)
+    except Unauthorized as refused:
+        if audit.sign_in_failed(session, username=username, how=how):
+            raise SignInRefused(refused.message) from None
+        raise
+    audit.signed_in(session, user=user, how=how)
+    return user
 
 
 def resolve(session: Session, *, token: str, hours: int) -> SignedIn | None:

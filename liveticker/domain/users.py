@@ -123,7 +123,9 @@ def create_token(session: Session, *, actor: Actor | None, label: str) -> str:
     me = permissions.require_signed_in(actor)
     user = session.get(User, me.user_id)
     assert user is not None  # the actor was just resolved from this row
-    return accounts.create_token(session, user=user, label=label.strip() or "desk")
+    label = label.strip() or "desk"
+    _audit_token(session, me, "token.create", label)
+    return accounts.create_token(session, user=user, label=label)
 
 
 def revoke_token(session: Session, *, actor: Actor | None, token_id: int) -> None:
@@ -132,6 +134,7 @@ def revoke_token(session: Session, *, actor: Actor | None, token_id: int) -> Non
     row = session.get(ApiToken, token_id) if 0 < token_id < 2**62 else None
     if row is None or row.user_id != me.user_id:
         raise NotFound(f"no token {token_id} of yours")
+    _audit_token(session, me, "token.revoke", row.label)
     session.delete(row)
 
 
@@ -142,3 +145,14 @@ def _not_yourself(admin: Actor, user: User, what: str) -> None:
 
 def _audit(session: Session, admin: Actor, action: str, user: User, reason: str) -> None:
     audit.record(session, actor=admin, action=action, target=f"user:{user.username}", reason=reason)
+
+
+def _audit_token(session: Session, me: Actor, action: str, label: str) -> None:
+    if me.is_staff:  # readers keep tokens too; what the public does is not audited
+        audit.record(
+            session,
+            actor=me,
+            action=action,
+            target=f"user:{me.username}",
+            reason=f"label {label!r}",
+        )

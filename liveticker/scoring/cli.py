@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from liveticker.clipaths import OutputDir, OutputFile, os_error_line
 from liveticker.scoring.errors import ScoringInputError
 
 EXISTING = click.Path(exists=True, path_type=Path)
@@ -36,7 +37,11 @@ def notes() -> None:
 @click.option("--status", "status_path", type=EXISTING, help="noteStatusHistory TSV (optional).")
 @click.option("--enrollment", "enrollment_path", type=EXISTING, help="userEnrollment TSV.")
 @click.option(
-    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory."
+    "--out",
+    "out_dir",
+    required=True,
+    type=OutputDir(must_be_empty=False),
+    help="Output folder (its files of the same names are replaced).",
 )
 @click.option("--now", "now_millis", type=int, help="Scoring time, epoch millis [default: now].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the solver.")
@@ -78,10 +83,13 @@ def score(
     except ScoringInputError as error:
         raise click.ClickException(str(error)) from None
     show("writing results")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tsv.write_tsv(result.notes, out_dir / "scored_notes.tsv")
-    tsv.write_tsv(result.raters, out_dir / "helpfulness_scores.tsv")
-    tsv.write_tsv(result.status_history, out_dir / "note_status_history.tsv")
+    try:
+        out_dir.mkdir(exist_ok=True)
+        tsv.write_tsv(result.notes, out_dir / "scored_notes.tsv")
+        tsv.write_tsv(result.raters, out_dir / "helpfulness_scores.tsv")
+        tsv.write_tsv(result.status_history, out_dir / "note_status_history.tsv")
+    except OSError as error:
+        raise click.ClickException(os_error_line(error)) from None
     counts = result.status_counts()
     click.echo(f"scored {len(result.notes)} notes from {result.summary['ratings_in']} ratings")
     for status, count in counts.items():
@@ -91,7 +99,11 @@ def score(
 
 @notes.command()
 @click.option(
-    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory."
+    "--out",
+    "out_dir",
+    required=True,
+    type=OutputDir(must_be_empty=False),
+    help="Output folder (its files of the same names are replaced).",
 )
 @click.option("--ratings", "n_ratings", type=int, default=48_000, show_default=True)
 @click.option("--raters", "n_raters", type=int, help="[default: ratings / 20]")
@@ -136,9 +148,12 @@ def synth(
         frames = to_frames(generate(spec))
     except ValueError as error:
         raise click.UsageError(f"cannot build this population: {error}") from None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        tsv.write_tsv(frame, out_dir / f"{name}.tsv")
+    try:
+        out_dir.mkdir(exist_ok=True)
+        for name, frame in frames.items():
+            tsv.write_tsv(frame, out_dir / f"{name}.tsv")
+    except OSError as error:
+        raise click.ClickException(os_error_line(error)) from None
     click.echo(
         f"wrote {len(frames['notes'])} notes, {len(frames['ratings'])} ratings, "
         f"{len(frames['userEnrollment'])} raters to {out_dir}"
@@ -154,8 +169,13 @@ def synth(
     help="Output directory of `notes score` (or its scored_notes.tsv).",
 )
 @click.option(
-    "--out", "out_path", required=True, type=click.Path(path_type=Path), help="PNG file to write."
+    "--out",
+    "out_path",
+    required=True,
+    type=OutputFile(allow_existing=True),
+    help="PNG file to write (a new one, unless --force).",
 )
+@click.option("--force", is_flag=True, help="Replace the PNG file if it exists.")
 @click.option(
     "--status",
     "status_kind",
@@ -164,8 +184,10 @@ def synth(
     show_default=True,
     help="Colour by the core model's status or the final one.",
 )
-def plot(scored_path: Path, out_path: Path, status_kind: str) -> None:
+def plot(scored_path: Path, out_path: Path, force: bool, status_kind: str) -> None:
     """Draw notes on the intercept × factor plane with the status thresholds."""
+    if out_path.exists() and not force:
+        raise click.ClickException(f"{out_path} exists already; pass --force to replace it")
     import pandas as pd
 
     from liveticker.scoring.plot import plot_notes
@@ -178,7 +200,12 @@ def plot(scored_path: Path, out_path: Path, status_kind: str) -> None:
         raise click.ClickException(f"{file}:0:0: file not found") from None
     except (ValueError, pd.errors.ParserError) as error:
         raise click.ClickException(f"{file}:1:0: not a scored_notes.tsv file ({error})") from None
-    count = plot_notes(frame, out_path, status_column=f"{status_kind}RatingStatus")
+    if frame.dropna(subset=["coreNoteIntercept", "coreNoteFactor1"]).empty:
+        raise click.ClickException(f"{file}: no note has a core score; nothing to draw")
+    try:
+        count = plot_notes(frame, out_path, status_column=f"{status_kind}RatingStatus")
+    except OSError as error:
+        raise click.ClickException(os_error_line(error)) from None
     click.echo(f"drew {count} notes to {out_path}")
 
 

@@ -11,14 +11,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import alembic.util
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from liveticker.exceptions import DatabaseUnavailable, Misconfigured
+from liveticker.exceptions import DatabaseUnavailable, Misconfigured, SignInRefused
 from liveticker.storage.models import Blog, Event, Post
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -196,16 +197,29 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """One unit of work: commit if the block ends normally, roll back on any error."""
+        """One unit of work: commit if the block ends normally, roll back on any error
+        except SignInRefused, whose transaction holds the audit entry of the attempt."""
         factory = self.write_sessions if write else self.sessions
         with factory() as session, session.begin():
-            yield session
+            try:
+                yield session
+            except SignInRefused:
+                session.commit()
+                raise
 
     def upgrade(self) -> None:
         try:
             upgrade_schema(self.url, engine=self.engine)
         except OperationalError as exc:
             raise unavailable(self.url, exc) from None
+        except alembic.util.CommandError as exc:
+            # A revision this code does not know: a newer Liveticker wrote this database.
+            raise Misconfigured(
+                f"the database at {make_url(self.url).render_as_string(hide_password=True)} "
+                "has a schema this version of "
+                f"Liveticker does not know ({exc}); run the newer version that upgraded it, "
+                "or point LIVETICKER_DATABASE_URL at another database"
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from liveticker import __version__
-from liveticker.domain import accounts, audit, blogs, events, history, media, posts, review, teams
+from liveticker.domain import audit, blogs, events, history, media, posts, review, sessions, teams
 from liveticker.domain.inputs import (
     MAX_AUDIT_ENTRIES,
     MAX_CHANGES,
@@ -28,6 +28,7 @@ from liveticker.domain.inputs import (
     PostUpdate,
     PurgeInput,
     ReturnInput,
+    Text,
 )
 from liveticker.live.wire import Message, client_payload
 from liveticker.web.caching import not_modified
@@ -83,8 +84,9 @@ def login(
 ) -> TokenOut:
     """Exchange a username and password for a new API token (shown once)."""
     limit_sign_in(request, services, data.username)
-    user = accounts.check_password(session, username=data.username, password=data.password)
-    token = accounts.create_token(session, user=user, label=data.label or "login")
+    token, user = sessions.sign_in_for_token(
+        session, username=data.username, password=data.password, label=data.label or "login"
+    )
     return TokenOut(token=token, username=user.username, role=user.role)
 
 
@@ -219,7 +221,7 @@ def delete_post(
     actor: Writer,
     slug: str,
     post_id: PostId,
-    reason: Annotated[str | None, Query(max_length=MAX_REASON)] = None,
+    reason: Annotated[Text | None, Query(max_length=MAX_REASON)] = None,
     data: Annotated[DeleteInput | None, Body()] = None,
 ) -> PostOut:
     """Soft delete; the reason comes as `?reason=` or `{"reason": ...}`."""
@@ -268,10 +270,21 @@ def upload_media(
 def audit_log(
     session: DbSession,
     actor: MaybeActor,
+    response: Response,
+    user: Annotated[str | None, Query(max_length=40)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    blog: Annotated[str | None, Query(max_length=80)] = None,
+    since: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_ENTRIES)] = 100,
 ) -> list[AuditEntryOut]:
-    """Admin actions taken for legal or safety reasons, newest first (admins only)."""
-    return [AuditEntryOut.of(entry) for entry in audit.entries(session, actor=actor, limit=limit)]
+    """What staff did, newest first (admins only): sign-ins and failed ones, accounts,
+    tokens, blogs, teams, deletions, purges. Filters combine: `user` (who acted), `action`
+    (a prefix: `blog.`), `blog` (a slug), `since` (an ISO 8601 date or time)."""
+    response.headers["Cache-Control"] = "no-store"
+    found = audit.entries(
+        session, actor=actor, limit=limit, user=user, action=action, blog=blog, since=since
+    )
+    return [AuditEntryOut.of(entry) for entry in found]
 
 
 @router.get(

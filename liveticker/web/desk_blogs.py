@@ -354,7 +354,7 @@ async def upload_image(request: Request, services: AppServices) -> Response:
     return JSONResponse(answer.model_dump(mode="json"), status_code=201, headers=PRIVATE_HEADERS)
 
 
-@router.post("/desk/blogs/{slug}/posts/{post_id:int}/{action}")
+@router.post("/desk/blogs/{slug}/posts/{post_id:row_id}/{action}")
 async def post_action(
     request: Request,
     session: DbSession,
@@ -467,7 +467,7 @@ def _blog_update(form: dict[str, str]) -> BlogUpdate:
 # -- a post's edit page ------------------------------------------------------------------------
 
 
-@router.get("/desk/blogs/{slug}/posts/{post_id:int}")
+@router.get("/desk/blogs/{slug}/posts/{post_id:row_id}")
 def edit_page(
     request: Request,
     session: DbSession,
@@ -506,7 +506,7 @@ def _edit_page(
     return page(request, services, "desk/post.html", context, me=me, status=status)
 
 
-@router.post("/desk/blogs/{slug}/posts/{post_id:int}/revisions/{revision_id:int}/restore")
+@router.post("/desk/blogs/{slug}/posts/{post_id:row_id}/revisions/{revision_id:row_id}/restore")
 def restore(
     request: Request,
     session: DbSession,
@@ -528,7 +528,7 @@ def restore(
     return RedirectResponse(target, status_code=303, headers=PRIVATE_HEADERS)
 
 
-@router.post("/desk/blogs/{slug}/posts/{post_id:int}")
+@router.post("/desk/blogs/{slug}/posts/{post_id:row_id}")
 async def save_post(
     request: Request,
     session: DbSession,

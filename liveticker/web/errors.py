@@ -13,9 +13,11 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from liveticker.domain.inputs import describe_problems
 from liveticker.exceptions import LivetickerError, RateLimited
 from liveticker.web.deps import SignInRequired
 
@@ -74,24 +76,17 @@ def _wants_html(request: Request) -> bool:
     return not path.startswith("/api/") and not path.endswith((".json", ".xml"))
 
 
-def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str, str | None]:
+def _describe_validation(
+    exc: RequestValidationError | ValidationError,
+) -> tuple[int, str, str, str | None]:
     errors = exc.errors()
     first = errors[0] if errors else {}
-    kind = str(first.get("type", ""))
-    if kind == "json_invalid":
+    if first.get("type") == "json_invalid":
         return 400, "invalid_json", "the request body is not valid JSON", None
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body",)]
-    field = ".".join(location) or None
-    message = str(first.get("msg", "invalid request"))
-    if kind == "missing":
-        message = "this field is required"
-    elif kind == "extra_forbidden":
-        message = "unknown field"
-    if kind == "model_attributes_type" or (kind.endswith("_type") and not location):
+    loc = [str(part) for part in first.get("loc", ())]
+    if loc == ["body"] and str(first.get("type", "")).endswith("_type"):
         return 422, "validation_error", "the request body must be a JSON object", None
-    text = f"{field}: {message}" if field else message
-    if len(errors) > 1:
-        text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    field, text = describe_problems(errors, sourced=isinstance(exc, RequestValidationError))
     return 422, "validation_error", text, field
 
 
@@ -112,6 +107,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        status, code, message, field = _describe_validation(exc)
+        return error_response(request, status, code, message, field=field)
+
+    @app.exception_handler(ValidationError)
+    async def late_validation_error(request: Request, exc: ValidationError) -> Response:
+        # A model built inside a route (from query text, a form) failed: the client's
+        # input, not our fault, so the same 422 as a body FastAPI checked.
         status, code, message, field = _describe_validation(exc)
         return error_response(request, status, code, message, field=field)
 

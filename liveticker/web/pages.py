@@ -165,7 +165,7 @@ def blog_page(
     return _render(request, "blog.html", context, settings=settings, headers=headers)
 
 
-@router.api_route("/blogs/{slug}/posts/{post_id:int}", methods=["GET", "HEAD"])
+@router.api_route("/blogs/{slug}/posts/{post_id:row_id}", methods=["GET", "HEAD"])
 def post_page(
     request: Request, session: DbSession, settings: AppSettings, slug: str, post_id: int
 ) -> Response:

@@ -181,7 +181,7 @@ def _writing(session: DbSession, services: AppServices, me: SignedIn) -> readers
     return readers.writing_status(session, user=user, threshold=threshold)
 
 
-@router.get("/notes/{note_id:int}")
+@router.get("/notes/{note_id:row_id}")
 def note_page(
     request: Request, session: DbSession, services: AppServices, me: MaybeSignedIn, note_id: int
 ) -> Response:
@@ -190,7 +190,7 @@ def note_page(
     return _note_page(request, session, services, me, note)
 
 
-@router.post("/notes/{note_id:int}/rating")
+@router.post("/notes/{note_id:row_id}/rating")
 async def rate(
     request: Request, session: DbSession, services: AppServices, me: AnyWriter, note_id: int
 ) -> Response:
@@ -223,7 +223,7 @@ async def rate(
     return _redirect(f"/notes/{note.id}?done=rated#rate")
 
 
-@router.post("/notes/{note_id:int}/delete")
+@router.post("/notes/{note_id:row_id}/delete")
 def delete(session: DbSession, me: AnyWriter, note_id: int) -> Response:
     note = notes.get_note(session, note_id=note_id, actor=me.actor)
     post = note.post
@@ -266,7 +266,7 @@ def _post_notes_page(
     return _render(request, services, "notes/post_notes.html", context, me=me, status=status)
 
 
-@router.get("/blogs/{slug}/posts/{post_id:int}/notes")
+@router.get("/blogs/{slug}/posts/{post_id:row_id}/notes")
 def post_notes(
     request: Request,
     session: DbSession,
@@ -279,7 +279,7 @@ def post_notes(
     return _post_notes_page(request, session, services, me, post)
 
 
-@router.post("/blogs/{slug}/posts/{post_id:int}/notes")
+@router.post("/blogs/{slug}/posts/{post_id:row_id}/notes")
 async def write(
     request: Request,
     session: DbSession,

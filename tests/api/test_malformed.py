@@ -233,3 +233,43 @@ def test_wrong_methods_and_content_types(
             headers={**editor.headers, "Content-Type": "text/xml"},
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"body": 5}, "body", "string"),
+        ({"body": ""}, "body", "empty"),
+        ({"headline": "h" * 300, "body": "x"}, "headline", "300"),
+        ({"body": "x", "images": {"url": "/a"}}, "images", "list"),
+    ],
+)
+def test_validation_messages_name_the_field_and_the_problem(
+    client: TestClient, editor: Account, make_blog: Any, body: Any, field: str, words: str
+) -> None:
+    make_blog()
+    response = client.post("/api/v1/blogs/storm/posts", json=body, headers=editor.headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == field, error
+    assert error["message"].startswith(f"{field}: "), error
+    assert words in error["message"], error
+    assert "JSON object" not in error["message"]
+
+
+@pytest.mark.parametrize("reason", ["\x0b", "\x00", "a\x1fb"])
+def test_delete_reason_with_control_characters_is_422_and_keeps_the_post(
+    client: TestClient, editor: Account, make_blog: Any, make_post: Any, reason: str
+) -> None:
+    make_blog()
+    post = make_post()
+    response = client.delete(
+        f"/api/v1/blogs/storm/posts/{post['id']}",
+        params={"reason": reason},
+        headers=editor.headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "reason"
+    kept = client.get(f"/api/v1/blogs/storm/posts/{post['id']}", headers=editor.headers)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["deleted_at"] is None

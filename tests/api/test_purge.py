@@ -178,6 +178,11 @@ def test_audit_log_is_for_admins(
         "admin",
         "Court order 17/2026",
     )
-    assert {e["action"] for e in entries} == {"post.purge", "team.add"}
+    assert {e["action"] for e in entries} == {
+        "post.purge",
+        "team.add",
+        "blog.create",
+        "blog.publish",
+    }
     too_many = client.get("/api/v1/audit?limit=501", headers=accounts_by_role["admin"].headers)
     assert too_many.status_code == 422
