@@ -705,14 +705,19 @@ def test_page_views_never_parse_markdown(
     editor: Account,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Plain text for titles, descriptions and JSON-LD is derived when a post is written:
-    a hostile body (20,000 × "![" costs the parser about a second) costs a view nothing."""
+    """Plain text for titles, descriptions and JSON-LD is derived when a post is written,
+    key points rendered once: a hostile body (20,000 × "![" costs the parser about a
+    second) or key point costs a view nothing."""
     from liveticker.domain import markdown
 
     make_blog("heavy", standfirst="A *standfirst* in Markdown.")
     hostile = make_post("heavy", body="![" * 10_000)
     plain = make_post("heavy", body="First **bold** words of a [linked](https://a.example) post.")
-    get_page(client, "/blogs/heavy")  # the standfirst's text is cached from here on
+    points = {"items": ["A *key* point", "![" * 300]}
+    assert client.put(
+        "/api/v1/blogs/heavy/key-points", json=points, headers=editor.headers
+    ).is_success
+    get_page(client, "/blogs/heavy")  # the standfirst and the key points are cached from here
 
     def no_parsing(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a page view parsed Markdown")
@@ -725,6 +730,7 @@ def test_page_views_never_parse_markdown(
         "First bold words of a linked post."
     )
     assert by_url[f"{BASE}/blogs/heavy/posts/{hostile['id']}"]["articleBody"].endswith("…")
+    assert "<em>key</em>" in client.get("/blogs/heavy").text
     _, tree = get_page(client, f"/blogs/heavy/posts/{plain['id']}")
     described = [n.get("content") for n in tree.iter() if n.get("name") == "description"]
     assert described == ["First bold words of a linked post."]
