@@ -2,6 +2,8 @@
 
 Every command reads the same settings as the server (LIVETICKER_* variables), so
 `LIVETICKER_DATABASE_URL=postgresql://… liveticker user create …` works against production.
+Each command imports the domain, the database layer and the web stack it needs when it
+runs, not when this module loads: `liveticker --help` answers without loading them.
 """
 
 from __future__ import annotations
@@ -13,31 +15,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 import click
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from liveticker import __version__
 from liveticker.clipaths import OutputDir, OutputFile, os_error_line
-from liveticker.domain import accounts, audit, blogs, posts, teams, times
-from liveticker.domain import demo as demo_content
-from liveticker.domain.accounts import Actor
-from liveticker.domain.inputs import (
+from liveticker.domain.constants import (
     MAX_AUDIT_ENTRIES,
+    MAX_AUDIT_RETENTION_DAYS,
     MAX_ROW_ID,
-    BlogCreate,
-    CloseInput,
-    KeyPointsInput,
-    PostCreate,
-    PurgeInput,
-    describe_problems,
+    Role,
 )
 from liveticker.exceptions import LivetickerError
-from liveticker.settings import Settings
-from liveticker.storage.database import Database
-from liveticker.storage.models import Blog, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from liveticker.domain.accounts import Actor
+    from liveticker.settings import Settings
+    from liveticker.storage.database import Database
+    from liveticker.storage.models import Blog
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,28 +48,53 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except LivetickerError as exc:
-            raise click.ClickException(exc.message) from None
-        except ValidationError as exc:
-            raise click.ClickException(describe_problems(exc.errors())[1]) from None
-        except UnicodeDecodeError as exc:  # standard input in another encoding
-            raise click.ClickException(f"the input is not UTF-8 text (byte {exc.start})") from None
-        except OSError as exc:  # a file that could not be read or written, a full disk
-            raise click.ClickException(os_error_line(exc)) from None
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            line = _error_line(exc)
+            if line is None:  # a bug: its traceback is what a report needs
+                raise
+            raise click.ClickException(line) from None
 
     return wrapper
 
 
+def _error_line(exc: Exception) -> str | None:
+    """The one line for an error the user can act on, or None."""
+    if isinstance(exc, LivetickerError):
+        return exc.message
+    if isinstance(exc, UnicodeDecodeError):  # standard input in another encoding
+        return f"the input is not UTF-8 text (byte {exc.start})"
+    if isinstance(exc, OSError):  # a file that could not be read or written, a full disk
+        return os_error_line(exc)
+    # Imported here: the command that raised it has loaded pydantic already.
+    from pydantic import ValidationError
+
+    from liveticker.domain.inputs import describe_problems
+
+    if isinstance(exc, ValidationError):
+        return describe_problems(exc.errors())[1]
+    return None
+
+
 def _settings() -> Settings:
+    from liveticker.settings import Settings
+
     try:
         return Settings.from_env()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def _database(url: str) -> Database:
+    from liveticker.storage.database import Database
+
+    return Database(url)
+
+
 @contextmanager
 def _transaction() -> Iterator[Session]:
-    database = Database(_settings().database_url)
+    database = _database(_settings().database_url)
     try:
         database.upgrade()
         with database.transaction() as session:
@@ -81,10 +104,44 @@ def _transaction() -> Iterator[Session]:
 
 
 def _actor(session: Session, username: str) -> Actor:
-    return Actor.of(accounts.get_user(session, username))
+    from liveticker.domain import accounts
+
+    return accounts.Actor.of(accounts.get_user(session, username))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The `notes` group lives in the scoring package, whose engine loads pandas and scipy (most
+# of a second): it is imported when a command names it. `liveticker --help` lists it with
+# this line, which tests/test_cli_start.py checks is the group's own.
+_NOTES_STAND_IN = click.Command(
+    "notes", help="Community notes: the bridging scoring engine and its tools."
+)
+
+
+class _Main(click.Group):
+    """The `liveticker` group, which imports the `notes` group when a command names it."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "notes"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "notes" and "notes" not in self.commands:
+            if self._listing:
+                return _NOTES_STAND_IN
+            _add_notes(self)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The listing needs each command's one line only.
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="liveticker")
 def main() -> None:
     """Liveticker: live blogs for newsrooms, with community notes."""
@@ -102,10 +159,12 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     """Upgrade the schema, then serve the site and the API."""
     import uvicorn
 
+    from liveticker.domain import demo as demo_content
+
     settings = _settings()
     host = host or settings.host
     port = port or settings.port
-    database = Database(settings.database_url)
+    database = _database(settings.database_url)
     database.upgrade()
     login = None
     reader = None
@@ -171,7 +230,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Bring the schema to the newest version (the server does this on start too)."""
     settings = _settings()
-    database = Database(settings.database_url)
+    database = _database(settings.database_url)
     database.upgrade()
     database.dispose()
     click.echo(f"schema up to date on {_safe_url(settings.database_url)}")
@@ -222,7 +281,7 @@ def export_command(out: Path, force: bool, allow_missing_media: bool) -> None:
     from liveticker.storage import backup, transfer
 
     settings = _settings()
-    database = Database(settings.database_url)
+    database = _database(settings.database_url)
     options: dict[str, Any] = {
         "media_dir": settings.media_path,
         "allow_missing_media": allow_missing_media,
@@ -254,7 +313,7 @@ def import_command(file: Path) -> None:
     from liveticker.storage import transfer
 
     settings = _settings()
-    database = Database(settings.database_url)
+    database = _database(settings.database_url)
     options: dict[str, Any] = {
         "media_dir": settings.media_path,
         "progress": _progress if sys.stderr.isatty() else None,
@@ -286,6 +345,8 @@ def _open_input(path: Path) -> Iterator[Any]:
 @friendly_errors
 def demo() -> None:
     """Create the demo blogs and accounts (only on an empty database)."""
+    from liveticker.domain import demo as demo_content
+
     with _transaction() as session:
         if not demo_content.needs_demo(session):
             raise click.ClickException("the database is not empty; the demo goes into a new one")
@@ -302,7 +363,7 @@ def user() -> None:
 @click.argument("username")
 @click.option(
     "--role",
-    type=click.Choice([r.value for r in accounts.Role]),
+    type=click.Choice([r.value for r in Role]),
     default="contributor",
     show_default=True,
 )
@@ -315,6 +376,8 @@ def user_create(username: str, role: str, display_name: str, password_stdin: boo
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from liveticker.domain import accounts
+
     with _transaction() as session:
         made = accounts.create_user(
             session, username=username, password=password, role=role, display_name=display_name
@@ -333,6 +396,8 @@ def token() -> None:
 @friendly_errors
 def token_create(username: str, label: str) -> None:
     """Create an API token for USERNAME and print it (it is shown only this once)."""
+    from liveticker.domain import accounts
+
     with _transaction() as session:
         secret = accounts.create_token(
             session, user=accounts.get_user(session, username), label=label
@@ -357,6 +422,9 @@ def blog_create(
     slug: str, title: str, standfirst: str, labels: tuple[str, ...], publish: bool, username: str
 ) -> None:
     """Create a blog."""
+    from liveticker.domain import blogs
+    from liveticker.domain.inputs import BlogCreate
+
     data = BlogCreate(slug=slug, title=title, standfirst=standfirst, labels=list(labels))
     with _transaction() as session:
         actor = _actor(session, username)
@@ -370,12 +438,19 @@ class BlogAction(Protocol):
     def __call__(self, session: Session, *, actor: Actor | None, blog: Blog) -> Blog: ...
 
 
-def _blog_action(name: str, action: BlogAction, doc: str) -> None:
+def _blog_action(name: str, doc: str) -> None:
     @blog.command(name, help=doc)
     @click.argument("slug")
     @click.option("--as", "username", required=True, help="Editor account to act as.")
     @friendly_errors
     def command(slug: str, username: str) -> None:
+        from liveticker.domain import blogs
+
+        actions: dict[str, BlogAction] = {
+            "publish": blogs.publish_blog,
+            "reopen": blogs.reopen_blog,
+        }
+        action = actions[name]
         with _transaction() as session:
             actor = _actor(session, username)
             target = blogs.get_blog(session, slug=slug, actor=actor)
@@ -383,8 +458,8 @@ def _blog_action(name: str, action: BlogAction, doc: str) -> None:
             click.echo(f"{changed.slug}: {changed.status}")
 
 
-_blog_action("publish", blogs.publish_blog, "Make a draft blog live.")
-_blog_action("reopen", blogs.reopen_blog, "Reopen a closed blog.")
+_blog_action("publish", "Make a draft blog live.")
+_blog_action("reopen", "Reopen a closed blog.")
 
 
 @blog.command("close")
@@ -394,6 +469,9 @@ _blog_action("reopen", blogs.reopen_blog, "Reopen a closed blog.")
 @friendly_errors
 def blog_close(slug: str, message: str | None, username: str) -> None:
     """Close a live blog."""
+    from liveticker.domain import blogs
+    from liveticker.domain.inputs import CloseInput
+
     with _transaction() as session:
         actor = _actor(session, username)
         closed = blogs.close_blog(
@@ -412,6 +490,9 @@ def blog_close(slug: str, message: str | None, username: str) -> None:
 @friendly_errors
 def blog_key_points(slug: str, items: tuple[str, ...], username: str) -> None:
     """Replace the key points with ITEMS (Markdown, one argument each)."""
+    from liveticker.domain import blogs
+    from liveticker.domain.inputs import KeyPointsInput
+
     with _transaction() as session:
         actor = _actor(session, username)
         target = blogs.get_blog(session, slug=slug, actor=actor)
@@ -433,6 +514,8 @@ def blog_team() -> None:
 @friendly_errors
 def blog_team_add(slug: str, usernames: tuple[str, ...], username: str) -> None:
     """Put USERNAMES on the blog's team."""
+    from liveticker.domain import blogs, teams
+
     with _transaction() as session:
         actor = _actor(session, username)
         target = blogs.get_blog(session, slug=slug, actor=actor)
@@ -448,6 +531,8 @@ def blog_team_add(slug: str, usernames: tuple[str, ...], username: str) -> None:
 @friendly_errors
 def blog_team_remove(slug: str, member: str, username: str) -> None:
     """Take MEMBER off the blog's team."""
+    from liveticker.domain import blogs, teams
+
     with _transaction() as session:
         actor = _actor(session, username)
         target = blogs.get_blog(session, slug=slug, actor=actor)
@@ -461,6 +546,8 @@ def blog_team_remove(slug: str, member: str, username: str) -> None:
 @friendly_errors
 def blog_team_list(slug: str, username: str) -> None:
     """Show the blog's team (admins work on every blog and are not listed)."""
+    from liveticker.domain import blogs, teams
+
     with _transaction() as session:
         actor = _actor(session, username)
         target = blogs.get_blog(session, slug=slug, actor=actor)
@@ -506,6 +593,9 @@ def post_create(
     username: str,
 ) -> None:
     """Write a post (published unless --draft, --publish-at or you are a contributor)."""
+    from liveticker.domain import blogs, posts, times
+    from liveticker.domain.inputs import PostCreate
+
     fields = _json_object(json_file) if json_file else {}
     if body is not None:
         fields["body"] = sys.stdin.read() if body == "-" else body
@@ -561,6 +651,9 @@ def post_purge(slug: str, post_id: int, reason: str, username: str) -> None:
     Its page and short link answer 410 Gone; open pages drop it at once. Who did what
     and when remains, with the reason, in the post's history and the audit log.
     """
+    from liveticker.domain import blogs, posts
+    from liveticker.domain.inputs import PurgeInput
+
     data = PurgeInput(reason=reason)
     with _transaction() as session:
         actor = _actor(session, username)
@@ -596,6 +689,8 @@ def audit_list(
     username: str,
 ) -> None:
     """Show the newest entries: when, who, what, on what, and why."""
+    from liveticker.domain import audit
+
     with _transaction() as session:
         found = audit.entries(
             session,
@@ -615,7 +710,7 @@ def audit_list(
 @audit_group.command("prune")
 @click.option(
     "--older-than-days",
-    type=click.IntRange(0, audit.MAX_RETENTION_DAYS),
+    type=click.IntRange(0, MAX_AUDIT_RETENTION_DAYS),
     default=None,
     help="Delete entries older than this; 0: none [default: LIVETICKER_AUDIT_RETENTION_DAYS]",
 )
@@ -629,6 +724,9 @@ def audit_prune(older_than_days: int | None) -> None:
     if days == 0:
         click.echo("the audit log is kept forever (retention 0 days): nothing deleted")
         return
+    from liveticker.domain import audit
+    from liveticker.storage.models import utcnow
+
     with _transaction() as session:
         deleted = audit.prune(session, older_than_days=days, now=utcnow())
     click.echo(f"deleted {deleted} audit entries older than {days} days")
@@ -640,7 +738,7 @@ def _notes_database() -> Iterator[Database]:
     ends the command with one line, not a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    database = Database(_settings().database_url)
+    database = _database(_settings().database_url)
     try:
         database.upgrade()
         yield database
@@ -703,6 +801,7 @@ def notes_export_command(out_dir: Path, public: bool, now_millis: int | None) ->
     """
     from liveticker.domain import notes_run
     from liveticker.live import notes_runner
+    from liveticker.storage.models import utcnow
 
     settings = _settings()
     with _notes_database() as database, database.transaction(write=False) as session:
@@ -722,15 +821,12 @@ def notes_export_command(out_dir: Path, public: bool, now_millis: int | None) ->
     click.echo(f"wrote {counts} to {out_dir} as of --now {now_millis}")
 
 
-def _register_optional_groups() -> None:
-    """Parts that live in their own packages add their commands here."""
+def _add_notes(group: click.Group) -> None:
+    """The scoring package's `notes` group, with the commands that score the database."""
     try:
         from liveticker.scoring.cli import notes
     except ImportError:  # pragma: no cover - the scoring package is part of every install
         return
     notes.add_command(notes_run_command)
     notes.add_command(notes_export_command)
-    main.add_command(notes)
-
-
-_register_optional_groups()
+    group.add_command(notes)

@@ -6,18 +6,19 @@ stored as SHA-256 digests, so a leaked database does not leak working tokens.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from liveticker.domain.constants import Role as Role  # defined there for the CLI's start
 from liveticker.exceptions import Conflict, NotFound, Unauthorized, ValidationFailed
 from liveticker.storage.models import ApiToken, User, utcnow
 
@@ -28,16 +29,14 @@ _TOKEN_PATTERN = re.compile(r"^lt_[A-Za-z0-9_-]{20,100}$")
 
 # Replaced in the test suite with a cheaper hasher; production keeps argon2's defaults.
 password_hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps login time the same either way.
-_DUMMY_HASH = password_hasher.hash("liveticker-timing-equalizer")
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    EDITOR = "editor"
-    CONTRIBUTOR = "contributor"
-    # A reader's account: writes and rates community notes, nothing of the newsroom's.
-    READER = "reader"
+@functools.lru_cache(maxsize=1)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash to verify against when the user does not exist, so that login takes as long
+    either way. Made on first need, not at import (0.45 s every command would pay), with
+    the hasher in use, so that its cost matches that of real hashes."""
+    return hasher.hash("liveticker-timing-equalizer")
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR})
@@ -148,8 +147,11 @@ def check_password(session: Session, *, username: str, password: str) -> User:
         if USERNAME_PATTERN.match(username)
         else None
     )
+    # Asked for on every call (made once), so even a process's first login takes
+    # as long for a missing user as for a real one.
+    dummy = _dummy_hash(password_hasher)
     try:
-        password_hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        password_hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         user = None
     if user is None or not user.is_active:

@@ -16,13 +16,12 @@ from sqlalchemy.orm import Session
 
 from liveticker.domain import permissions
 from liveticker.domain.accounts import STAFF_ROLES, USERNAME_PATTERN, Actor
+from liveticker.domain.constants import MAX_AUDIT_RETENTION_DAYS as MAX_RETENTION_DAYS
 from liveticker.domain.inputs import MAX_AUDIT_ENTRIES, SLUG_PATTERN
 from liveticker.domain.times import as_utc
 from liveticker.exceptions import ValidationFailed
 from liveticker.storage.models import AuditEntry, Blog, User, utcnow
 
-# A hundred years: longer is "forever", which is 0; and timedelta overflows far beyond.
-MAX_RETENTION_DAYS = 36_500
 _ACTION_PREFIX = re.compile(r"^[a-z_.]{1,40}$")
 _SLUG = re.compile(SLUG_PATTERN)
 

@@ -27,6 +27,10 @@ from pydantic import (
     model_validator,
 )
 
+# The bounds the command line's options need too; defined without pydantic for its start.
+from liveticker.domain.constants import MAX_AUDIT_ENTRIES as MAX_AUDIT_ENTRIES
+from liveticker.domain.constants import MAX_ROW_ID as MAX_ROW_ID
+
 # Control characters other than tab and newline have no place in editorial text and some
 # (NUL) are rejected by PostgreSQL; refusing them here keeps the two databases alike.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -40,10 +44,8 @@ HANDLE_PATTERN = r"^@?[A-Za-z0-9_.]{1,50}$"
 MAX_REASON = 500  # characters of a deletion's or a purge's reason
 MAX_PAGE = 100  # posts in one page of a listing
 MAX_CHANGES = 100  # events in one polling answer
-MAX_AUDIT_ENTRIES = 500  # entries in one answer of the audit log
 MAX_CURSOR = 64  # characters of a paging cursor
 MAX_EVENT_ID = 2**53  # event ids, as JSON numbers stay exact
-MAX_ROW_ID = 2**31 - 1  # row ids: PostgreSQL's INTEGER; a larger one is no row
 MAX_IMAGE_SIDE = 65_535  # pixels of an image's width or height (JPEG's largest)
 MAX_SRCSET = 8  # files of one image's srcset
 # How far ahead a post may be scheduled: a live blog plans hours or days ahead, and a
