@@ -65,6 +65,7 @@ def live_blog(*, seed: int, rating_minutes: float) -> PopulationSpec:
         note_span_minutes=10,
         rating_minutes=rating_minutes,
         seed=seed,
+        exact_count=False,
     )
 
 

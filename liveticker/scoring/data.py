@@ -106,7 +106,12 @@ class Ratings:
         return len(self.note)
 
     def subset(self, keep: BoolArray | Int64Array) -> Ratings:
-        """The ratings picked by a boolean mask or an array of row positions."""
+        """The ratings picked by a boolean mask or an array of row positions.
+
+        A mask that keeps every rating returns the same arrays: no copy of the table.
+        """
+        if keep.dtype == np.bool_ and len(keep) == len(self) and keep.all():
+            return self
         return Ratings(
             note=self.note[keep],
             rater=self.rater[keep],

@@ -8,8 +8,10 @@ closed form. Each block update is an exact minimization, so the objective never 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from liveticker.scoring import constants as k
@@ -45,41 +47,80 @@ class RatingMatrix:
     """Ratings as two CSR views (raters × notes and notes × raters) sharing one layout each.
 
     `rater` and `note` must be compact: every index in 0..n-1 has at least one rating.
+    Rating values are stored as `dtype` (float32 by default: X's levels 0, ½ and 1 are
+    exact in it, and scipy widens them to float64 inside each product, so the solver's
+    arithmetic is the float64 one); only the CSR views are kept, about 20 bytes a rating.
     """
 
     def __init__(
-        self, *, rater: Int32Array, note: Int32Array, value: FloatArray, n_raters: int, n_notes: int
+        self,
+        *,
+        rater: Int32Array,
+        note: Int32Array,
+        value: npt.NDArray[np.floating[Any]],
+        n_raters: int,
+        n_notes: int,
+        dtype: npt.DTypeLike = np.float32,
     ) -> None:
-        self.rater = rater
-        self.note = note
-        self.value = value
         self.n_raters = n_raters
         self.n_notes = n_notes
         self.n_ratings = len(value)
-        self.by_rater, self.by_rater_values = _csr_pair(rater, note, value, n_raters, n_notes)
-        self.by_note, self.by_note_values = _csr_pair(note, rater, value, n_notes, n_raters)
+        # Sums in float64 and in the input's order, so both storage types agree exactly.
+        wide = value.astype(np.float64)
         self.rater_count = np.bincount(rater, minlength=n_raters).astype(np.float64)
         self.note_count = np.bincount(note, minlength=n_notes).astype(np.float64)
-        self.rater_sum = np.bincount(rater, weights=value, minlength=n_raters)
-        self.note_sum = np.bincount(note, weights=value, minlength=n_notes)
-        self.note_sum_sq = np.bincount(note, weights=value * value, minlength=n_notes)
-        self.total = float(value.sum())
+        self.rater_sum = np.bincount(rater, weights=wide, minlength=n_raters)
+        self.note_sum = np.bincount(note, weights=wide, minlength=n_notes)
+        self.note_sum_sq = np.bincount(note, weights=wide * wide, minlength=n_notes)
+        self.total = float(wide.sum())
+        del wide
+        stored = value.astype(dtype, copy=False)
+        # One array of ones serves both count views: they differ only in their layout.
+        ones = np.ones(len(value), dtype=stored.dtype)
+        self.by_rater, self.by_rater_values = _csr_pair(
+            rater, note, stored, ones, n_raters, n_notes
+        )
+        self.by_note, self.by_note_values = _csr_pair(note, rater, stored, ones, n_notes, n_raters)
+
+    @property
+    def rater(self) -> Int32Array:
+        """Each rating's rater, in the raters × notes view's order (for checks)."""
+        counts = np.diff(self.by_rater.indptr)
+        return np.repeat(np.arange(self.n_raters, dtype=np.int32), counts)
+
+    @property
+    def note(self) -> Int32Array:
+        """Each rating's note, in the same order as `rater`."""
+        return np.asarray(self.by_rater.indices, dtype=np.int32)
+
+    @property
+    def value(self) -> FloatArray:
+        """Each rating's value, in the same order as `rater`."""
+        return np.asarray(self.by_rater_values.data, dtype=np.float64)
 
 
 def _csr_pair(
-    row: Int32Array, col: Int32Array, value: FloatArray, n_rows: int, n_cols: int
+    row: Int32Array,
+    col: Int32Array,
+    value: npt.NDArray[np.floating[Any]],
+    ones: npt.NDArray[np.floating[Any]],
+    n_rows: int,
+    n_cols: int,
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     # Built by hand rather than through COO so duplicate (row, col) entries stay separate
     # ratings instead of being summed, and both views share indices and indptr.
     order = np.argsort(row, kind="stable")
-    indices = col[order].astype(np.int32)
+    indices = col[order].astype(np.int32, copy=False)
+    sorted_value = value[order]
+    del order
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
     if indptr[-1] < np.iinfo(np.int32).max:
         indptr = indptr.astype(np.int32)
-    ones = sp.csr_matrix((np.ones(len(order)), indices, indptr), shape=(n_rows, n_cols))
-    values = sp.csr_matrix((value[order], indices, indptr), shape=(n_rows, n_cols))
-    return ones, values
+    shape = (n_rows, n_cols)
+    counts = sp.csr_matrix((ones, indices, indptr), shape=shape, copy=False)
+    values = sp.csr_matrix((sorted_value, indices, indptr), shape=shape, copy=False)
+    return counts, values
 
 
 def _solve_2x2(
@@ -91,12 +132,19 @@ def _solve_2x2(
     alpha_intercept: float,
     alpha_factor: float,
 ) -> tuple[FloatArray, FloatArray]:
-    """Solve min Σ(y - c - d·x)² + α_i c² + α_f d² for every row at once."""
+    """Solve min Σ(y - c - d·x)² + α_i c² + α_f d² for every row at once.
+
+    A row whose system is singular (no ratings and no penalty) has no solution: NaN,
+    without dividing by its zero determinant.
+    """
     a11 = count + alpha_intercept
     a22 = sum_xx + alpha_factor
     det = a11 * a22 - sum_x * sum_x
-    intercept = (a22 * sum_y - sum_x * sum_yx) / det
-    factor = (a11 * sum_yx - sum_x * sum_y) / det
+    solvable = det != 0
+    intercept = np.full(len(det), np.nan)
+    factor = np.full(len(det), np.nan)
+    np.divide(a22 * sum_y - sum_x * sum_yx, det, out=intercept, where=solvable)
+    np.divide(a11 * sum_yx - sum_x * sum_y, det, out=factor, where=solvable)
     return intercept, factor
 
 
@@ -250,40 +298,42 @@ def note_statistics(
     *,
     rater: Int32Array,
     note: Int32Array,
-    value: FloatArray,
+    value: npt.NDArray[np.floating[Any]],
     n_notes: int,
     mu: float,
     rater_intercept: FloatArray,
     rater_factor: FloatArray,
 ) -> NoteStatistics:
     """Sum the given ratings per note into the statistics a frozen-rater refit needs."""
+    # One per-rating temporary at a time: these run on every rating of the final round.
+    count = np.bincount(note, minlength=n_notes).astype(np.float64)
     f = rater_factor[rater]
-    y = value - mu - rater_intercept[rater]
-    return NoteStatistics(
-        count=np.bincount(note, minlength=n_notes).astype(np.float64),
-        sum_f=_weighted_count(note, f, n_notes),
-        sum_ff=_weighted_count(note, f * f, n_notes),
-        sum_y=_weighted_count(note, y, n_notes),
-        sum_yf=_weighted_count(note, y * f, n_notes),
-    )
+    sum_f = _weighted_count(note, f, n_notes)
+    sum_ff = _weighted_count(note, f * f, n_notes)
+    y = value.astype(np.float64)  # float64 before μ: a float32 array would stay float32
+    y -= mu
+    y -= rater_intercept[rater]
+    sum_y = _weighted_count(note, y, n_notes)
+    y *= f
+    sum_yf = _weighted_count(note, y, n_notes)
+    return NoteStatistics(count=count, sum_f=sum_f, sum_ff=sum_ff, sum_y=sum_y, sum_yf=sum_yf)
 
 
 def solve_notes(
     stats: NoteStatistics, *, alpha_intercept: float, alpha_factor: float
 ) -> tuple[FloatArray, FloatArray]:
     """Exact note parameters given frozen raters; α = λ·N / (number of notes) per group."""
-    # A note without ratings has a zero system when α is 0 (an empty second fit); it is
-    # NaN either way, below.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        intercept, factor = _solve_2x2(
-            stats.count,
-            stats.sum_f,
-            stats.sum_ff,
-            stats.sum_y,
-            stats.sum_yf,
-            alpha_intercept,
-            alpha_factor,
-        )
+    # A note without ratings has a zero system when α is 0 (an empty second fit): NaN
+    # from the solve; with α > 0 it solves to zeros, so it is set to NaN below.
+    intercept, factor = _solve_2x2(
+        stats.count,
+        stats.sum_f,
+        stats.sum_ff,
+        stats.sum_y,
+        stats.sum_yf,
+        alpha_intercept,
+        alpha_factor,
+    )
     empty = stats.count == 0
     intercept[empty] = np.nan
     factor[empty] = np.nan

@@ -8,6 +8,7 @@ window is X's 20 minutes unless the population itself rates in a burst (burst_wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +57,9 @@ def burst_window(ratings: Ratings, notes: Notes) -> BurstWindow:
     Two ratings of the same note are d1 and d2 after the note was written; pooling every
     rating's delay gives the population's own burst, the chance baseline for |d1 − d2|.
     """
-    delays = np.sort(ratings.created_at - notes.created_at[ratings.note])
+    delays = notes.created_at[ratings.note]
+    np.subtract(ratings.created_at, delays, out=delays)  # in place: one array per rating
+    delays.sort()
     if len(delays) > k.PSS_BASELINE_SAMPLE:
         delays = delays[np.linspace(0, len(delays) - 1, k.PSS_BASELINE_SAMPLE).astype(np.int64)]
     if len(delays) < 2:
@@ -88,74 +91,114 @@ def burst_window(ratings: Ratings, notes: Notes) -> BurstWindow:
 def post_selection_cliques(ratings: Ratings, notes: Notes, n_participants: int) -> Cliques:
     """Flag rater pairs who repeatedly rate the same posts closer in time than the crowd."""
     window = burst_window(ratings, notes)
-    on_post = notes.tweet_id[ratings.note] != -1
-    post_codes, post = np.unique(notes.tweet_id[ratings.note[on_post]], return_inverse=True)
-    rater = ratings.rater[on_post]
+    # Posts are coded per note (codes only need to tell posts apart), so no per-rating
+    # int64 copy of the post ids is sorted; indices stay 32-bit where they fit.
+    _, note_post = np.unique(notes.tweet_id, return_inverse=True)
+    note_post = note_post.astype(np.int32)
+    rows = np.flatnonzero(notes.tweet_id[ratings.note] != -1)
+    rater = ratings.rater[rows]
     # Items are posts: a rater's total counts distinct posts rated, N all (post, rater) pairs.
-    post_rater = np.unique(post.astype(np.int64) * n_participants + rater)
+    post_rater = note_post[ratings.note[rows]].astype(np.int64)
+    post_rater *= n_participants
+    post_rater += rater
+    post_rater = np.unique(post_rater)
     totals = np.bincount(post_rater % n_participants, minlength=n_participants)
     n_items = len(post_rater)
+    del post_rater
     eligible = totals >= k.PSS_MIN_UNIQUE_POSTS  # pairs below this can never be flagged
 
-    keep = np.flatnonzero(eligible[rater])
-    note = ratings.note[on_post][keep]
-    time = ratings.created_at[on_post][keep]
-    rater, post = rater[keep], post[keep]
-    order = np.lexsort((time, note))
-    note, time, rater, post = note[order], time[order], rater[order], post[order]
+    rows = rows[eligible[rater]]
+    del rater
+    rows = rows[np.lexsort((ratings.created_at[rows], ratings.note[rows]))]
+    note, time, rater = ratings.note[rows], ratings.created_at[rows], ratings.rater[rows]
+    post = note_post[note]
+    del rows
 
-    left_parts: list[Int64Array] = []
-    right_parts: list[Int64Array] = []
-    post_parts: list[Int64Array] = []
-    active = np.arange(len(note) - 1)
+    # Pairs as one key (smaller rater · n + larger) with their post: 12 bytes a pair.
+    pair_parts: list[Int64Array] = []
+    post_parts: list[npt.NDArray[np.int32]] = []
+    # The first offset compares neighbours through slices; later ones only the survivors.
+    small = len(note) + k.PSS_MAX_PAIRS_PER_RATING < np.iinfo(np.int32).max
+    near = note[1:] == note[:-1]
+    near &= (time[1:] - time[:-1]) <= window.millis
+    active: npt.NDArray[np.signedinteger[Any]] = np.flatnonzero(near)
+    if small:
+        active = active.astype(np.int32)
+    del near
     capped = np.zeros(0, dtype=np.int64)
     for offset in range(1, k.PSS_MAX_PAIRS_PER_RATING + 1):
-        active = active[active + offset < len(note)]
+        if offset > 1:
+            active = active[active + offset < len(note)]
+            partner = active + offset
+            near = (note[partner] == note[active]) & (time[partner] - time[active] <= window.millis)
+            active = active[near]
         partner = active + offset
-        gap = time[partner] - time[active]
-        near = (note[partner] == note[active]) & (gap <= window.millis)
-        active, partner = active[near], partner[near]
         if len(active) == 0:
             break
         if offset == k.PSS_MAX_PAIRS_PER_RATING:
             capped = np.unique(note[active])
         different = rater[active] != rater[partner]
         a, b = rater[active][different], rater[partner][different]
-        left_parts.append(np.minimum(a, b).astype(np.int64))
-        right_parts.append(np.maximum(a, b).astype(np.int64))
-        post_parts.append(post[active][different].astype(np.int64))
+        key = np.minimum(a, b).astype(np.int64)
+        key *= n_participants
+        key += np.maximum(a, b)
+        pair_parts.append(key)
+        post_parts.append(post[active][different])
     clique = np.full(n_participants, -1, dtype=np.int32)
-    if not left_parts or window.discount == 0.0:
+    if not pair_parts or window.discount == 0.0:
         return Cliques(
             clique=clique, flagged_pairs=0, capped_notes=len(capped), window_millis=window.millis
         )
 
-    pair = np.concatenate(left_parts) * n_participants + np.concatenate(right_parts)
+    pair = np.concatenate(pair_parts)
     pair_post = np.concatenate(post_parts)
+    del pair_parts, post_parts
     # A pair counts once per post: collapse repeats from several notes on the same post.
-    pair, pair_post = _unique_pair_items(pair, pair_post, len(post_codes))
-    pairs, counts = np.unique(pair, return_counts=True)
-    co = counts * window.discount
-    left, right = pairs // n_participants, pairs % n_participants
-    left_total, right_total = totals[left].astype(np.float64), totals[right].astype(np.float64)
-    smoothing = k.PSS_PMI_PSEUDOCOUNTS
-    pmi = np.log(co * n_items / ((left_total + smoothing) * (right_total + smoothing)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        npmi = pmi / -np.log(co / n_items)
-    min_sim = co / (np.minimum(left_total, right_total) + k.PSS_MIN_SIM_PSEUDOCOUNTS)
-    flagged = (npmi >= k.PSS_NPMI_THRESHOLD) | (min_sim >= k.PSS_MIN_RATING_PROPORTION)
-    clique = components(left[flagged], right[flagged], n_participants, min_size=2)
+    pair, pair_post = _unique_pair_items(pair, pair_post)
+    del pair_post
+    left, right = _flagged_pairs(pair, totals, n_items=n_items, discount=window.discount)
+    del pair
+    clique = components(left, right, n_participants, min_size=2)
     return Cliques(
         clique=clique,
-        flagged_pairs=int(flagged.sum()),
+        flagged_pairs=len(left),
         capped_notes=len(capped),
         window_millis=window.millis,
     )
 
 
-def _unique_pair_items(
-    pair: Int64Array, item: Int64Array, n_items: int
+def _flagged_pairs(
+    pair: Int64Array, totals: Int64Array, *, n_items: int, discount: float
 ) -> tuple[Int64Array, Int64Array]:
+    """The (left, right) raters of the flagged pairs among `pair` (sorted, one per post).
+
+    A function of its own, freeing each per-pair array once used: a burst makes several
+    pairs per rating, and these arrays were the stage's peak.
+    """
+    n_participants = len(totals)
+    # `pair` is sorted: its runs are the distinct pairs, as np.unique would count them.
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else pair
+    pairs = pair[starts]
+    co = np.diff(np.r_[starts, len(pair)]) * discount
+    del starts
+    left, right = pairs // n_participants, pairs % n_participants
+    del pairs
+    left_total, right_total = totals[left].astype(np.float64), totals[right].astype(np.float64)
+    smoothing = k.PSS_PMI_PSEUDOCOUNTS
+    pmi = np.log(co * n_items / ((left_total + smoothing) * (right_total + smoothing)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        npmi = pmi / -np.log(co / n_items)
+    del pmi
+    min_sim = co / (np.minimum(left_total, right_total) + k.PSS_MIN_SIM_PSEUDOCOUNTS)
+    del left_total, right_total, co
+    flagged = (npmi >= k.PSS_NPMI_THRESHOLD) | (min_sim >= k.PSS_MIN_RATING_PROPORTION)
+    return left[flagged], right[flagged]
+
+
+def _unique_pair_items(
+    pair: Int64Array, item: npt.NDArray[np.int32]
+) -> tuple[Int64Array, npt.NDArray[np.int32]]:
+    """Distinct (pair, item) rows, sorted by pair then item."""
     if len(pair) == 0:
         return pair, item
     order = np.lexsort((item, pair))

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from liveticker.scoring import constants as k
@@ -113,15 +114,21 @@ def score(
     seed: int = 0,
     penalties: Penalties = DEFAULT_PENALTIES,
     progress: Progress | None = None,
+    dtype: npt.DTypeLike = np.float32,
 ) -> ScoringResult:
-    """Run the bridging algorithm; deterministic for a given input and seed."""
+    """Run the bridging algorithm; deterministic for a given input and seed.
+
+    `dtype` stores the rating values inside the fits; float64 exists only so that a test
+    can show float32 gives the very same result (docs/notes-scoring.md, "Memory").
+    """
     clock = _Clock(progress)
+    fits = _FitOptions(seed=seed, penalties=penalties, dtype=dtype)
     with clock.stage("post-selection similarity"):
         scope = _select_ratings(data)
     with clock.stage("first fit"):
-        first = _first_round(data, scope, seed=seed, penalties=penalties)
+        first = _first_round(data, scope, fits)
     with clock.stage("co-deviating groups"):
-        scope, first, counted = _co_deviation(data, scope, first, seed=seed, penalties=penalties)
+        scope, first, counted = _co_deviation(data, scope, first, fits)
         helpful_counted = None
         if counted is not None:
             # The same rounds with one-camp groups counted, for WithOneCampGroups.
@@ -129,19 +136,18 @@ def score(
                 data,
                 *counted,
                 _Clock(None),
-                seed=seed,
-                penalties=penalties,
+                fits,
                 now_millis=now_millis,
                 helpful_counted=None,
             )
             helpful_counted = counted_rounds.statuses.core.status == Status.CURRENTLY_RATED_HELPFUL
+            del counted, counted_rounds  # their ratings copy is not needed any more
     rounds = _rounds(
         data,
         scope,
         first,
         clock,
-        seed=seed,
-        penalties=penalties,
+        fits,
         now_millis=now_millis,
         helpful_counted=helpful_counted,
     )
@@ -165,9 +171,8 @@ def _rounds(
     scope: _Scope,
     first: _FirstRound,
     clock: _Clock,
+    fits: _FitOptions,
     *,
-    seed: int,
-    penalties: Penalties,
     now_millis: int,
     helpful_counted: BoolArray | None,
 ) -> _Rounds:
@@ -175,13 +180,13 @@ def _rounds(
     with clock.stage("rater helpfulness"):
         helpfulness, second_round = _rater_helpfulness(data, scope, first)
     with clock.stage("second fit"):
-        second = _second_fit(data, scope, first, second_round, seed=seed, penalties=penalties)
+        second = _second_fit(data, scope, first, second_round, fits)
     with clock.stage("tag thresholds"):
         thresholds = _tag_thresholds(scope, second, first.provisional)
     with clock.stage("final fit and confidence"):
-        final = _final_round(data, scope, second, penalties=penalties)
+        final = _final_round(data, scope, second, penalties=fits.penalties)
     with clock.stage("correlated and high-volume raters"):
-        robustness = _robustness(data, scope, second, final, penalties=penalties)
+        robustness = _robustness(data, scope, second, final, penalties=fits.penalties)
     with clock.stage("status rules"):
         statuses = _status_rules(
             data,
@@ -200,6 +205,15 @@ def _rounds(
         robustness=robustness,
         statuses=statuses,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _FitOptions:
+    """What every fit of one run shares."""
+
+    seed: int
+    penalties: Penalties
+    dtype: npt.DTypeLike
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,9 +290,8 @@ def _select_ratings(data: ScoringInput) -> _Scope:
 def _first_round(
     data: ScoringInput,
     scope: _Scope,
+    fits: _FitOptions,
     *,
-    seed: int,
-    penalties: Penalties,
     warm: subsets.SubsetFit | None = None,
 ) -> _FirstRound:
     n_participants, n_notes = data.n_participants, len(data.notes)
@@ -288,9 +301,10 @@ def _first_round(
         training,
         n_participants,
         n_notes,
-        seed=seed,
-        penalties=penalties,
+        seed=fits.seed,
+        penalties=fits.penalties,
         warm=warm,
+        dtype=fits.dtype,
     )
     provisional = core_status(
         NoteFacts(
@@ -306,7 +320,7 @@ def _first_round(
 
 
 def _co_deviation(
-    data: ScoringInput, scope: _Scope, first: _FirstRound, *, seed: int, penalties: Penalties
+    data: ScoringInput, scope: _Scope, first: _FirstRound, fits: _FitOptions
 ) -> tuple[_Scope, _FirstRound, tuple[_Scope, _FirstRound] | None]:
     """Set aside groups that left their camp together, and refit the first round without them.
 
@@ -338,12 +352,12 @@ def _co_deviation(
     counted = None
     if (one_camp & ~groups.keep).any():
         counted_scope = _narrowed(data, scope, groups.keep | one_camp, groups)
-        counted_first = _first_round(data, counted_scope, seed=seed, penalties=penalties, warm=fit)
+        counted_first = _first_round(data, counted_scope, fits, warm=fit)
         counted = (counted_scope, counted_first)
     narrowed = _narrowed(data, scope, groups.keep, groups)
     return (
         narrowed,
-        _first_round(data, narrowed, seed=seed, penalties=penalties, warm=fit),
+        _first_round(data, narrowed, fits, warm=fit),
         counted,
     )
 
@@ -379,9 +393,7 @@ def _second_fit(
     scope: _Scope,
     first: _FirstRound,
     second_round: BoolArray,
-    *,
-    seed: int,
-    penalties: Penalties,
+    fits: _FitOptions,
 ) -> subsets.SubsetFit:
     """Refit on the training ratings of helpful raters, warm-started from the first fit."""
     return subsets.fit_subset(
@@ -389,9 +401,10 @@ def _second_fit(
         second_round,
         data.n_participants,
         len(data.notes),
-        seed=seed,
-        penalties=penalties,
+        seed=fits.seed,
+        penalties=fits.penalties,
         warm=first.fit,
+        dtype=fits.dtype,
     )
 
 

@@ -90,7 +90,8 @@ def build_result(
             "finalRatingStatus": final_names,
             "decidedBy": final.decided_by_names(),
             "rules": final.rule_lists(),
-            "timestampMillisOfNmrDueToMinStableCrhTime": stabilization,
+            # X writes integer millis; a nullable integer keeps "no timestamp" empty.
+            "timestampMillisOfNmrDueToMinStableCrhTime": _millis(stabilization),
         }
     )
 
@@ -128,6 +129,12 @@ def build_result(
     return ScoringResult(
         notes=scored, raters=raters, status_history=history, timings=timings, summary=summary
     )
+
+
+def _millis(values: FloatArray) -> pd.arrays.IntegerArray:
+    """Epoch millis held as float (NaN: none) as pandas' nullable Int64."""
+    millis: pd.arrays.IntegerArray = pd.array(np.round(values), dtype="Int64")
+    return millis
 
 
 def _writing_ability_lost(data: ScoringInput, status: npt.NDArray[np.int8]) -> BoolArray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from liveticker.scoring import constants as k
 from liveticker.scoring.data import BoolArray, FloatArray, Int32Array, Ratings, ScoringInput
@@ -44,7 +45,7 @@ def frozen_note_fit(
     stats = note_statistics(
         rater=ratings.rater[use],
         note=ratings.note[use],
-        value=ratings.helpful_num[use].astype(np.float64),
+        value=ratings.helpful_num[use],
         n_notes=n_notes,
         mu=second.factors.mu,
         rater_intercept=np.nan_to_num(second.rater_intercept),
@@ -87,19 +88,15 @@ def fit_subset(
     seed: int,
     penalties: Penalties,
     warm: SubsetFit | None = None,
+    dtype: npt.DTypeLike = np.float32,
 ) -> SubsetFit:
-    """Fit the ratings in `mask`, warm-started from `warm` if given, NaN outside them."""
+    """Fit the ratings in `mask`, warm-started from `warm` if given, NaN outside them.
+
+    `dtype` stores the rating values in the solver's matrix (see RatingMatrix).
+    """
     if not mask.any():
         return _empty_fit(n_participants, n_notes)
-    raters, rater_index = _compact(ratings.rater[mask], n_participants)
-    notes, note_index = _compact(ratings.note[mask], n_notes)
-    matrix = RatingMatrix(
-        rater=rater_index,
-        note=note_index,
-        value=ratings.helpful_num[mask].astype(np.float64),
-        n_raters=len(raters),
-        n_notes=len(notes),
-    )
+    raters, notes, matrix = _matrix(ratings, mask, n_participants, n_notes, dtype=dtype)
     init = None
     if warm is not None:
         init = Factors(
@@ -132,12 +129,34 @@ def fit_subset(
     )
 
 
+def _matrix(
+    ratings: Ratings, mask: BoolArray, n_participants: int, n_notes: int, *, dtype: npt.DTypeLike
+) -> tuple[Int32Array, Int32Array, RatingMatrix]:
+    """The masked ratings as a matrix on compact indices, with the codes of those indices.
+
+    A function of its own so that the per-rating inputs are freed once the matrix holds
+    its CSR views: the fit then runs with those views only.
+    """
+    rows = np.flatnonzero(mask)
+    raters, rater_index = _compact(ratings.rater[rows], n_participants)
+    notes, note_index = _compact(ratings.note[rows], n_notes)
+    matrix = RatingMatrix(
+        rater=rater_index,
+        note=note_index,
+        value=ratings.helpful_num[rows],
+        n_raters=len(raters),
+        n_notes=len(notes),
+        dtype=dtype,
+    )
+    return raters, notes, matrix
+
+
 def _compact(index: Int32Array, size: int) -> tuple[Int32Array, Int32Array]:
     """Used codes in increasing order, and each entry's position among them."""
     present = np.bincount(index, minlength=size) > 0
     codes = np.flatnonzero(present).astype(np.int32)
-    position = np.cumsum(present, dtype=np.int64) - 1
-    return codes, position[index].astype(np.int32)
+    position = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
+    return codes, position[index]
 
 
 def _empty_fit(n_participants: int, n_notes: int) -> SubsetFit:

@@ -61,6 +61,11 @@ class PopulationSpec:
     note_span_minutes: float | None = None
     rating_minutes: float | None = None
     seed: int = 0
+    # True: exactly n_ratings honest ratings (plus each brigade's), topped up from a
+    # separate random stream when the draws repeat (rater, note) pairs, so the ratings
+    # drawn first stay the same. False: only the distinct pairs among the draws, fewer
+    # on a small grid (the live-blog community of brigades.py was tuned on that).
+    exact_count: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,6 +203,35 @@ def generate(spec: PopulationSpec) -> Population:
     helpful_tags = helpful_tag_masks(rng, level, tag_pick[note])
     not_helpful_tags = not_helpful_tag_masks(rng, level, note_kind[note])
 
+    wanted = spec.n_ratings + (len(extra_r) if brigade_rows else 0)
+    if spec.exact_count and len(rater) < wanted:
+        top = _TopUp(
+            rng=np.random.default_rng([spec.seed, 3]),
+            activity=activity,
+            popularity=popularity,
+            note_created=note_created,
+        )
+        new_rater, new_note = top.pairs(rater, note, wanted - len(rater))
+        new_created = top.created(new_note, spec)
+        new_level = rating_levels(
+            note_bias[new_note] + rater_bias[new_rater],
+            np.asarray(rater_factor[new_rater], dtype=np.float64),
+            note_factor[new_note],
+            top.rng.normal(0.0, 0.25, len(new_rater)),
+        )
+        random_new = kind[new_rater] == "random"
+        new_level[random_new] = top.rng.choice([0.0, 0.5, 1.0], int(random_new.sum()))
+        rater = np.concatenate([rater, new_rater])
+        note = np.concatenate([note, new_note])
+        created = np.concatenate([created, new_created])
+        level = np.concatenate([level, new_level])
+        helpful_tags = np.concatenate(
+            [helpful_tags, helpful_tag_masks(top.rng, new_level, tag_pick[new_note])]
+        )
+        not_helpful_tags = np.concatenate(
+            [not_helpful_tags, not_helpful_tag_masks(top.rng, new_level, note_kind[new_note])]
+        )
+
     notes = Notes(
         note_id=(1_800_000_000_000_000_000 + np.arange(n_notes, dtype=np.int64) * 7919),
         author=author,
@@ -244,6 +278,54 @@ def rating_levels(
     score = bias + 0.75 * rater_factor * note_factor + noise
     level: npt.NDArray[np.float64] = np.where(score > 0.3, 1.0, np.where(score < -0.05, 0.0, 0.5))
     return level
+
+
+@dataclass(frozen=True, kw_only=True)
+class _TopUp:
+    """More (rater, note) pairs drawn like the first ones, none of them already rated."""
+
+    rng: np.random.Generator
+    activity: npt.NDArray[np.float64]
+    popularity: npt.NDArray[np.float64]
+    note_created: npt.NDArray[np.int64]
+
+    def pairs(
+        self, rater: npt.NDArray[np.int64], note: npt.NDArray[np.int64], count: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        n_raters, n_notes = len(self.activity), len(self.popularity)
+        cells = n_raters * n_notes
+        if len(rater) + count > cells:
+            raise ValueError(
+                f"{len(rater) + count} ratings do not fit {n_raters} raters × {n_notes} notes "
+                "(one rating per rater and note)"
+            )
+        taken = np.unique(rater.astype(np.int64) * n_notes + note)
+        if cells <= 8 * (len(taken) + count):
+            # A dense grid: weighted sampling without replacement over the free cells
+            # (exponential keys over weights), since repeated draws would rarely hit them.
+            free = np.setdiff1d(np.arange(cells, dtype=np.int64), taken, assume_unique=True)
+            weight = self.activity[free // n_notes] * self.popularity[free % n_notes]
+            keys = self.rng.exponential(1.0, len(free)) / weight
+            chosen = free[np.sort(np.argsort(keys, kind="stable")[:count])]
+        else:
+            chosen = np.zeros(0, dtype=np.int64)
+            while len(chosen) < count:
+                size = 2 * (count - len(chosen)) + 16
+                r = self.rng.choice(n_raters, size, p=self.activity / self.activity.sum())
+                n = self.rng.choice(n_notes, size, p=self.popularity / self.popularity.sum())
+                drawn = np.concatenate([chosen, r.astype(np.int64) * n_notes + n])
+                _, first = np.unique(drawn, return_index=True)
+                first = np.sort(first)  # keep draw order so the sample stays random
+                fresh = drawn[first]
+                chosen = fresh[~np.isin(fresh, taken)][:count]
+        return chosen // n_notes, chosen % n_notes
+
+    def created(self, note: npt.NDArray[np.int64], spec: PopulationSpec) -> npt.NDArray[np.int64]:
+        if spec.rating_minutes is not None:
+            window = max(int(spec.rating_minutes * MINUTE), 1)
+            return self.note_created[note] + self.rng.integers(0, window, len(note))
+        delay = self.rng.exponential(8 * HOUR, len(note)).astype(np.int64)
+        return self.note_created[note] + delay
 
 
 def _unique_pairs(
