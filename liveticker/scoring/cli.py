@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -45,6 +45,7 @@ def notes() -> None:
 )
 @click.option("--now", "now_millis", type=int, help="Scoring time, epoch millis [default: now].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the solver.")
+@click.option("--timings", is_flag=True, help="Print the seconds each stage took, at the end.")
 def score(
     notes_path: Path,
     ratings_path: Path,
@@ -53,48 +54,76 @@ def score(
     out_dir: Path,
     now_millis: int | None,
     seed: int,
+    timings: bool,
 ) -> None:
-    """Score notes from TSV files in X's public format.
+    """Score notes from TSV files in X's public format (.tsv or .tsv.gz).
 
     Writes scored_notes.tsv, helpfulness_scores.tsv and note_status_history.tsv to OUT;
-    pass that history as --status to the next run so that it continues.
+    pass that history as --status to the next run so that it continues. Shows progress
+    on a terminal.
     """
     from liveticker.scoring import tsv
-    from liveticker.scoring.pipeline import score_frames
+    from liveticker.scoring.pipeline import score as score_input
+    from liveticker.scoring.tables import input_from_frames
 
-    show = _progress()
     now = now_millis if now_millis is not None else int(time.time() * 1000)
-    try:
-        show("reading notes")
-        notes_frame = tsv.read_notes(notes_path)
-        show("reading ratings")
-        ratings_frame = tsv.read_ratings(ratings_path)
-        history = tsv.read_status_history(status_path) if status_path else None
-        enrollment = tsv.read_enrollment(enrollment_path) if enrollment_path else None
-        result = score_frames(
-            notes=notes_frame,
-            ratings=ratings_frame,
-            status_history=history,
-            enrollment=enrollment,
-            now_millis=now,
-            seed=seed,
-            progress=show,
-        )
-    except ScoringInputError as error:
-        raise click.ClickException(str(error)) from None
-    show("writing results")
-    try:
-        out_dir.mkdir(exist_ok=True)
-        tsv.write_tsv(result.notes, out_dir / "scored_notes.tsv")
-        tsv.write_tsv(result.raters, out_dir / "helpfulness_scores.tsv")
-        tsv.write_tsv(result.status_history, out_dir / "note_status_history.tsv")
-    except OSError as error:
-        raise click.ClickException(os_error_line(error)) from None
-    counts = result.status_counts()
+    with _Stages(interactive=sys.stderr.isatty()) as stages:
+        try:
+            stages.start("read notes")
+            notes_frame = tsv.read_notes(notes_path)
+            files = tsv.ratings_files(ratings_path)
+            stages.start("read ratings", total=sum(file.stat().st_size for file in files))
+            ratings_frame = tsv.read_ratings(
+                ratings_path, file_done=lambda file: stages.advance(file.stat().st_size)
+            )
+            history = enrollment = None
+            if status_path:
+                stages.start("read status history")
+                history = tsv.read_status_history(status_path)
+            if enrollment_path:
+                stages.start("read enrollment")
+                enrollment = tsv.read_enrollment(enrollment_path)
+            stages.start("prepare input")
+            data = input_from_frames(
+                notes=notes_frame,
+                ratings=ratings_frame,
+                status_history=history,
+                enrollment=enrollment,
+            )
+            del notes_frame, ratings_frame  # the containers hold what scoring needs
+            result = score_input(data, now_millis=now, seed=seed, progress=stages.start)
+        except ScoringInputError as error:
+            raise click.ClickException(str(error)) from None
+        stages.start("write results")
+        try:
+            out_dir.mkdir(exist_ok=True)
+            tsv.write_tsv(result.notes, out_dir / "scored_notes.tsv")
+            tsv.write_tsv(result.raters, out_dir / "helpfulness_scores.tsv")
+            tsv.write_tsv(result.status_history, out_dir / "note_status_history.tsv")
+        except OSError as error:
+            raise click.ClickException(os_error_line(error)) from None
+        stages.end()
     click.echo(f"scored {len(result.notes)} notes from {result.summary['ratings_in']} ratings")
-    for status, count in counts.items():
-        click.echo(f"  {status}: {count}")
+    # A first run shows no note as Helpful yet (stabilization), while `notes plot` colours
+    # by the core status: both counts, named, so that the two never seem to disagree.
+    click.echo("final statuses (finalRatingStatus, what readers are shown):")
+    _echo_counts(result.notes["finalRatingStatus"])
+    click.echo("core statuses (coreRatingStatus, before stabilization; `notes plot` draws these):")
+    _echo_counts(result.notes["coreRatingStatus"])
     click.echo(f"wrote {out_dir}")
+    if timings:
+        click.echo("timings:")
+        for stage, seconds in stages.timings.items():
+            click.echo(f"  {stage}: {seconds:.2f} s")
+        click.echo(f"  total: {sum(stages.timings.values()):.2f} s")
+
+
+def _echo_counts(statuses: Any) -> None:
+    from liveticker.scoring.data import STATUS_NAMES
+
+    counts = statuses.value_counts()
+    for status in STATUS_NAMES:
+        click.echo(f"  {status}: {int(counts.get(status, 0))}")
 
 
 @notes.command()
@@ -209,13 +238,62 @@ def plot(scored_path: Path, out_path: Path, force: bool, status_kind: str) -> No
     click.echo(f"drew {count} notes to {out_path}")
 
 
-def _progress() -> Callable[[str], None]:
-    """Stage lines with elapsed time on stderr, only when stderr is a terminal."""
-    start = time.perf_counter()
-    interactive = sys.stderr.isatty()
+class _Stages:
+    """The stages of one run, timed; on a terminal also drawn by rich as they go (a line
+    per stage with its elapsed time, a bar over the bytes of the ratings files)."""
 
-    def show(stage: str) -> None:
-        if interactive:
-            click.echo(f"[{time.perf_counter() - start:7.1f}s] {stage}…", err=True)
+    def __init__(self, *, interactive: bool) -> None:
+        self.timings: dict[str, float] = {}
+        self._name: str | None = None
+        self._started = 0.0
+        self._display: Any = None
+        self._task: Any = None
+        if interactive:  # rich is imported only when there is someone to show it to
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-    return show
+            self._display = Progress(
+                SpinnerColumn(finished_text="✓"),
+                TextColumn("{task.description:<34}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+            )
+
+    def __enter__(self) -> _Stages:
+        if self._display is not None:
+            self._display.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._display is not None:
+            self._display.stop()
+
+    def start(self, name: str, total: float | None = None) -> None:
+        """End the running stage, if any, and start `name` (`total`: units of advance)."""
+        self.end()
+        self._name, self._started = name, time.perf_counter()
+        if self._display is not None:
+            self._task = self._display.add_task(name, total=total)
+
+    def advance(self, amount: float) -> None:
+        """Progress within the running stage; safe from the reader's threads."""
+        if self._display is not None and self._task is not None:
+            self._display.advance(self._task, amount)
+
+    def end(self) -> None:
+        if self._name is None:
+            return
+        self.timings[self._name] = time.perf_counter() - self._started
+        if self._display is not None and self._task is not None:
+            total = self._display.tasks[self._task].total or 1
+            self._display.update(self._task, total=total, completed=total)
+        self._name = self._task = None

@@ -1,7 +1,9 @@
 """Data frames in X's public column layout, to and from the engine's typed containers.
 
 The library API and the TSV reader both go through here, so a frame from the service
-and a file from X's public data are scored the same way.
+and a file from X's public data are scored the same way. Columns may be text (as X
+writes them) or already typed (the TSV reader's integers, int8 tags and Categoricals):
+both give the same containers, the typed ones without parsing text row by row.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from liveticker.scoring import constants as k
@@ -16,6 +19,8 @@ from liveticker.scoring.data import (
     HELPFUL_TAGS,
     NOT_HELPFUL_TAGS,
     History,
+    Int32Array,
+    Int64Array,
     Notes,
     Ratings,
     ScoringInput,
@@ -83,15 +88,13 @@ def input_from_frames(
     a participant missing from it counts as a new account.
     """
     note_ids = notes["noteId"].to_numpy(dtype=np.int64)
-    author_ids = notes["noteAuthorParticipantId"].astype(str).to_numpy(dtype=object)
-    rater_ids = ratings["raterParticipantId"].astype(str).to_numpy(dtype=object)
-    codes, participants = pd.factorize(np.concatenate([rater_ids, author_ids]))
-    rater = codes[: len(rater_ids)].astype(np.int32)
-    author = codes[len(rater_ids) :].astype(np.int32)
+    rater, author, participants = _participant_codes(
+        ratings["raterParticipantId"], notes["noteAuthorParticipantId"]
+    )
 
     note = pd.Index(note_ids).get_indexer(ratings["noteId"].to_numpy(dtype=np.int64))
     helpful_num = (
-        helpful_num_from_levels(ratings["helpfulnessLevel"])
+        _helpful_num(ratings["helpfulnessLevel"])
         if "helpfulnessLevel" in ratings.columns
         else ratings["helpfulNum"].to_numpy(dtype=np.float32)
     )
@@ -103,7 +106,7 @@ def input_from_frames(
     _, last_reversed = np.unique(pair[::-1], return_index=True)
     keep = np.sort(order[len(order) - 1 - last_reversed])
 
-    tweet = pd.to_numeric(notes["tweetId"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
+    tweet = _tweet_ids(notes["tweetId"])
     data_notes = Notes(
         note_id=note_ids,
         author=author,
@@ -146,6 +149,73 @@ def input_from_frames(
         modeling_group=modeling_group,
         first_activity_millis=first_activity_millis,
     )
+
+
+def _participant_codes(
+    raters: pd.Series, authors: pd.Series
+) -> tuple[Int32Array, Int32Array, npt.NDArray[np.object_]]:
+    """Codes of raters and authors in one participant table, numbered in order of first
+    appearance over raters then authors (as one factorization of both would)."""
+    rater_codes, rater_ids = _factorized_ids(raters)
+    author_codes, author_ids = _factorized_ids(authors)
+    known = pd.Index(rater_ids).get_indexer(author_ids)
+    new = known < 0
+    known[new] = len(rater_ids) + np.arange(np.count_nonzero(new))
+    participants = np.concatenate([rater_ids, author_ids[new]])
+    return (
+        rater_codes.astype(np.int32),
+        known[author_codes].astype(np.int32),
+        participants,
+    )
+
+
+def _factorized_ids(ids: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Codes in order of first appearance and the distinct ids as text. A Categorical of
+    text (the TSV reader's) is factorized by its integer codes, without one Python
+    string per row."""
+    if (
+        isinstance(ids.dtype, pd.CategoricalDtype)
+        and ids.cat.categories.inferred_type in ("string", "empty")
+        and not ids.isna().any()
+    ):
+        codes, uniques = pd.factorize(ids)
+        return codes, np.asarray(uniques.astype(object), dtype=object)
+    codes, uniques = pd.factorize(ids.astype(str).to_numpy(dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _tweet_ids(ids: pd.Series) -> Int64Array:
+    """Post ids as int64, -1 when missing or not a number. Integers written as text are
+    converted exactly: one blank field must not turn them all into rounded floats."""
+    numbers = pd.to_numeric(ids, errors="coerce").fillna(-1)
+    tweet: Int64Array = numbers.to_numpy(dtype=np.int64, copy=True)
+    if ids.dtype == object or pd.api.types.is_string_dtype(ids.dtype):
+        text = ids.astype(str)
+        exact = text.str.fullmatch(r"-?[0-9]{1,19}").to_numpy(dtype=bool)
+        digits = text[exact].to_numpy(dtype=object)
+        try:
+            tweet[exact] = digits.astype(np.int64)
+        except OverflowError:  # a 19-digit number beyond int64 stays as it was
+            tweet[exact] = [
+                _int64_or(value, fallback)
+                for value, fallback in zip(digits, tweet[exact], strict=True)
+            ]
+    return tweet
+
+
+def _int64_or(text: str, fallback: int) -> int:
+    number = int(text)
+    return number if -(2**63) <= number < 2**63 else fallback
+
+
+def _helpful_num(levels: pd.Series) -> npt.NDArray[np.float32]:
+    """helpful_num_from_levels, looked up once per category when the column is one."""
+    if not isinstance(levels.dtype, pd.CategoricalDtype):
+        return helpful_num_from_levels(levels)
+    per_category = helpful_num_from_levels(pd.Series(levels.cat.categories.astype(object)))
+    table = np.append(per_category, np.float32(np.nan)).astype(np.float32)
+    codes = levels.cat.codes.to_numpy()
+    return table[np.where(codes < 0, len(per_category), codes)]
 
 
 def history_from_frame(frame: pd.DataFrame | None, note_ids: Any) -> History:
