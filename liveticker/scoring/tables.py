@@ -72,6 +72,27 @@ assert len(ENROLLMENT_COLUMNS) == 8
 assert RATINGS_COLUMNS[18:31] == NOT_HELPFUL_TAGS
 
 
+def latest_per_pair(
+    rows: np.ndarray, *, note: np.ndarray, rater: np.ndarray, created: np.ndarray, n_raters: int
+) -> np.ndarray:
+    """Of `rows`, the latest rating of each (note, rater) pair, in row order; of two at
+    the same time, the later row.
+
+    X's raters rate a note once, so pairs are found by hashing (one pass) and only the
+    rare repeated ones are sorted by time: two full sorts of the ratings cost 4 s at 10M.
+    """
+    pair = note[rows].astype(np.int64) * max(n_raters, 1) + rater[rows]
+    repeated = pd.Series(pair).duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return rows
+    again = rows[repeated]
+    order = again[np.argsort(created[again], kind="stable")]
+    ordered_pair = note[order].astype(np.int64) * max(n_raters, 1) + rater[order]
+    _, last_reversed = np.unique(ordered_pair[::-1], return_index=True)
+    latest = order[len(order) - 1 - last_reversed]
+    return np.sort(np.concatenate([rows[~repeated], latest]))
+
+
 def input_from_frames(
     *,
     notes: pd.DataFrame,
@@ -100,11 +121,9 @@ def input_from_frames(
     )
     created = ratings["createdAtMillis"].to_numpy(dtype=np.int64)
     usable = (note >= 0) & ~np.isnan(helpful_num)
-    # Latest rating per (note, rater): sort by time, keep the last of each pair.
-    order = np.flatnonzero(usable)[np.argsort(created[usable], kind="stable")]
-    pair = note[order].astype(np.int64) * max(len(participants), 1) + rater[order]
-    _, last_reversed = np.unique(pair[::-1], return_index=True)
-    keep = np.sort(order[len(order) - 1 - last_reversed])
+    keep = latest_per_pair(
+        np.flatnonzero(usable), note=note, rater=rater, created=created, n_raters=len(participants)
+    )
 
     tweet = _tweet_ids(notes["tweetId"])
     data_notes = Notes(

@@ -311,3 +311,28 @@ def test_stages_draw_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> N
         shown.advance(10)
         shown.end()
     assert "read ratings" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_latest_rating_per_pair_is_what_sorting_everything_gives(seed: int) -> None:
+    """The hashing shortcut keeps exactly the ratings that sorting all by time kept."""
+    from liveticker.scoring.tables import latest_per_pair
+
+    rng = np.random.default_rng(seed)
+    n, n_notes, n_raters = 5_000, 60, 80  # dense enough for many repeated pairs
+    note = rng.integers(0, n_notes, n)
+    rater = rng.integers(0, n_raters, n)
+    created = rng.integers(0, 50, n)  # coarse times: ties happen
+    rows = np.flatnonzero(rng.random(n) < 0.9)
+    order = rows[np.argsort(created[rows], kind="stable")]
+    pair = note[order].astype(np.int64) * n_raters + rater[order]
+    _, last_reversed = np.unique(pair[::-1], return_index=True)
+    expected = np.sort(order[len(order) - 1 - last_reversed])
+    got = latest_per_pair(rows, note=note, rater=rater, created=created, n_raters=n_raters)
+    assert np.array_equal(got, expected)
+    # With no pair repeated, every row is kept, in order.
+    each_own = np.arange(n)
+    kept = latest_per_pair(
+        rows, note=each_own, rater=np.zeros(n, dtype=np.int64), created=created, n_raters=1
+    )
+    assert np.array_equal(kept, rows)
