@@ -215,9 +215,9 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from liveticker.storage.database import safe_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return safe_url(url)
 
 
 @main.group()

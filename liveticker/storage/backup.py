@@ -27,7 +27,7 @@ from liveticker.exceptions import (
     Misconfigured,
     NotFound,
 )
-from liveticker.storage.database import check_url
+from liveticker.storage.database import check_url, safe_url
 
 
 @contextmanager
@@ -64,7 +64,7 @@ class Backup:
 
 def backup(url: str, *, target: Path, force: bool = False) -> Backup:
     """Copy the database at `url` to the file `target`, consistent, while others write."""
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = safe_url(url)
     url = check_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

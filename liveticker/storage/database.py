@@ -127,6 +127,11 @@ def check_url(url: str) -> str:
     return normalize_url(url)
 
 
+def safe_url(url: str) -> str:
+    """The URL as an operator may see it in a message or a log: no password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def unavailable(url: str, exc: Exception) -> DatabaseUnavailable:
     """What an operator needs to read when the database does not answer."""
     from sqlalchemy.engine import make_url
@@ -215,7 +220,7 @@ class Database:
         except alembic.util.CommandError as exc:
             # A revision this code does not know: a newer Liveticker wrote this database.
             raise Misconfigured(
-                f"the database at {make_url(self.url).render_as_string(hide_password=True)} "
+                f"the database at {safe_url(self.url)} "
                 "has a schema this version of "
                 f"Liveticker does not know ({exc}); run the newer version that upgraded it, "
                 "or point LIVETICKER_DATABASE_URL at another database"

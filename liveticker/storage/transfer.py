@@ -27,7 +27,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Column, Table, func, insert, select, text
 from sqlalchemy import types as sqltypes
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 
 from liveticker import __version__
@@ -43,6 +43,7 @@ from liveticker.storage.database import (
     Database,
     alembic_config,
     current_revision,
+    safe_url,
     unavailable,
 )
 from liveticker.storage.models import Base, utcnow
@@ -439,7 +440,7 @@ def _refuse_unless_empty(connection: Connection, url: str) -> None:
     }
     found = [f"{count} {name}" for name, count in counts.items() if count]
     if found:
-        where = make_url(url).render_as_string(hide_password=True)
+        where = safe_url(url)
         more = ", …" if len(found) > 3 else ""
         raise Conflict(
             f"the database {where} is not empty ({', '.join(found[:3])}{more}); import only "

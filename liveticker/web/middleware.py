@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liveticker.asgi import NOT_A_PAGE_HEADERS, send_whole
+from liveticker.web.deps import SESSION_COOKIE
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -92,6 +93,7 @@ PAGE_POLICY = (
     "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+_SESSION_COOKIE = f"{SESSION_COOKIE}=".encode()
 HSTS = b"max-age=31536000"  # a year; not includeSubDomains: other hosts are not ours to bind
 
 
@@ -103,7 +105,7 @@ def security_headers(scope: Scope, send: Send) -> Send:
     https = scope.get("scheme") == "https"
     # A response to credentials is that account's alone: no cache may keep it.
     authenticated = path.startswith("/api/") and any(
-        name == b"authorization" or (name == b"cookie" and b"lt_session=" in value)
+        name == b"authorization" or (name == b"cookie" and _SESSION_COOKIE in value)
         for name, value in scope.get("headers", ())
     )
 
