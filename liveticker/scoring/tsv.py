@@ -143,7 +143,7 @@ def _read_columns(path: Path, expected: tuple[str, ...], kinds: dict[str, Kind])
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, OSError):  # OSError: a truncated or damaged .gz
         # pyarrow's messages give no line; the text reader names the exact line, or reads
         # what pyarrow would not, and its text columns are typed below all the same.
         # A short row's missing fields are NaN there, which the checks and the engine

@@ -336,3 +336,18 @@ def test_latest_rating_per_pair_is_what_sorting_everything_gives(seed: int) -> N
         rows, note=each_own, rater=np.zeros(n, dtype=np.int64), created=created, n_raters=1
     )
     assert np.array_equal(kept, rows)
+
+
+def test_a_truncated_gzip_file_is_one_clear_line(population: Path, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.tsv.gz"
+    with open(population / "ratings.tsv", "rb") as source, gzip.open(whole, "wb") as target:
+        shutil.copyfileobj(source, target)
+    cut = tmp_path / "cut.tsv.gz"
+    cut.write_bytes(whole.read_bytes()[:3000])  # the header is in, the stream ends early
+    args = ["score", "--notes", str(population / "notes.tsv"), "--ratings", str(cut)]
+    result = CliRunner().invoke(notes, [*args, "--out", str(tmp_path / "out")])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {cut}:")
+    assert "end-of-stream" in result.output
+    assert len(result.output.strip().splitlines()) == 1
