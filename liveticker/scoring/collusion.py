@@ -19,6 +19,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from liveticker.scoring import constants as k
+from liveticker.scoring.arrays import unique_values
 from liveticker.scoring.data import BoolArray, FloatArray, Int64Array, Ratings
 from liveticker.scoring.gaming import components
 
@@ -83,7 +84,7 @@ def departures(
     `established` (per rating), the median is that of the established raters wherever
     at least CODEV_MIN_CAMP_RATERS of them rated the note.
     """
-    rows = np.flatnonzero(used & ~np.isnan(rater_intercept[ratings.rater]))
+    rows = np.flatnonzero(used & ~np.isnan(rater_intercept)[ratings.rater])
     if len(rows) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Departures(
@@ -99,23 +100,55 @@ def departures(
         old = established[rows]
         old_center = _cell_medians(cell[old], value[old], n_cells)
         center = np.where(np.isnan(old_center), center, old_center)
-    judged = ~np.isnan(center[cell])
+    del rater
+    center = center[cell]
+    del cell
+    judged = ~np.isnan(center)
+    # In place: value − center is float64 whatever value's type, as center is.
+    offset = np.subtract(value, center, out=center)
+    del value
     return Departures(
-        rating=rows[judged].astype(np.int64),
+        rating=rows[judged].astype(np.int64, copy=False),
         note=note[judged],
         side=side[judged],
-        offset=(value - center[cell])[judged],
+        offset=offset[judged],
     )
 
 
 def _cell_medians(cell: Int64Array, value: FloatArray, n_cells: int) -> FloatArray:
-    """Median value per cell, NaN for cells with fewer than CODEV_MIN_CAMP_RATERS values."""
+    """Median value per cell, NaN for cells with fewer than CODEV_MIN_CAMP_RATERS values.
+
+    The values are ordered by one float key, cell · 16 + value (values lie well inside
+    ±4), ties by position; the key rounds values, so this order, not the exact values',
+    decides which values are the middle ones. Sorting the keys alone is much faster than
+    an argsort; the middle elements are then found by their keys.
+    """
     center = np.full(n_cells, np.nan)
     if len(cell) == 0:
         return center
-    # One float key sorts by cell, then value (values lie well inside ±4): faster than
-    # a two-key lexsort on millions of ratings.
-    order = np.argsort(cell * 16.0 + np.clip(value, -7.5, 7.5), kind="stable")
+    key: FloatArray = np.asarray(cell * 16.0 + np.clip(value, -7.5, 7.5), dtype=np.float64)
+    if np.isnan(key).any():  # NaN sorts last, not within its cell: the argsort handles it
+        return _cell_medians_by_argsort(key, cell, value, center)
+    sizes = np.bincount(cell, minlength=n_cells)
+    enough = np.flatnonzero(sizes >= k.CODEV_MIN_CAMP_RATERS)
+    if len(enough) == 0:
+        return center
+    # Cells are 16 apart and values within ±7.5 of theirs: sorted keys run cell by cell.
+    starts = np.cumsum(sizes) - sizes
+    ordered = np.sort(key)
+    low = _ordered_values(
+        key, ordered, cell, value, enough, starts[enough] + (sizes[enough] - 1) // 2
+    )
+    high = _ordered_values(key, ordered, cell, value, enough, starts[enough] + sizes[enough] // 2)
+    center[enough] = (low + high) / 2
+    return center
+
+
+def _cell_medians_by_argsort(
+    key: FloatArray, cell: Int64Array, value: FloatArray, center: FloatArray
+) -> FloatArray:
+    """_cell_medians through a stable argsort of the keys, whatever they hold."""
+    order = np.argsort(key, kind="stable")
     sorted_cell, sorted_value = cell[order], value[order]
     starts = np.flatnonzero(np.r_[True, sorted_cell[1:] != sorted_cell[:-1]])
     sizes = np.diff(np.r_[starts, len(order)])
@@ -123,6 +156,29 @@ def _cell_medians(cell: Int64Array, value: FloatArray, n_cells: int) -> FloatArr
     enough = sizes >= k.CODEV_MIN_CAMP_RATERS
     center[sorted_cell[starts[enough]]] = median[enough]
     return center
+
+
+def _ordered_values(
+    key: FloatArray,
+    ordered: FloatArray,
+    cell: Int64Array,
+    value: FloatArray,
+    cells: Int64Array,
+    position: Int64Array,
+) -> FloatArray:
+    """The value at `position` of the (key, index) order, one position in each of `cells`.
+
+    The element at a sorted position is the one of its cell with that key; among equal
+    keys, the one whose rank by index is the position's rank among them.
+    """
+    target = np.full(int(cell.max()) + 1, np.nan)  # NaN equals no key
+    target[cells] = ordered[position]
+    hit = np.flatnonzero(key == target[cell])  # in index order
+    hit = hit[np.argsort(cell[hit], kind="stable")]  # by cell, then index
+    rank = position - np.searchsorted(ordered, ordered[position], side="left")
+    first = np.searchsorted(cell[hit], cells, side="left")
+    result: FloatArray = value[hit[first + rank]]
+    return result
 
 
 def established_ratings(
@@ -173,7 +229,7 @@ def co_deviating_groups(
     crowded = np.zeros(len(column), dtype=bool)
     crowded[active] = per_column[column[active]] > k.CODEV_MAX_DEPARTURES_PER_NOTE
     use = active & ~crowded
-    skipped = len(np.unique(found.note[away][crowded]))
+    skipped = len(unique_values(found.note[away][crowded]))
     if not use.any():
         return replace(CoDeviation.none(n_participants, len(ratings)), skipped_notes=skipped)
     raters, rows = np.unique(rater[use], return_inverse=True)

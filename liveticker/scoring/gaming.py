@@ -8,7 +8,6 @@ window is X's 20 minutes unless the population itself rates in a burst (burst_wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,9 +15,11 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from liveticker.scoring import constants as k
-from liveticker.scoring.data import BoolArray, Int64Array, Notes, Ratings
+from liveticker.scoring.arrays import unique_values
+from liveticker.scoring.data import BoolArray, FloatArray, Int64Array, Notes, Ratings
 
 DAY_MILLIS = 24 * 60 * 60 * 1000
+_CHUNK = 1 << 20  # pairs (or start ratings) handled at once: bounds the temporaries
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,106 +94,240 @@ def post_selection_cliques(ratings: Ratings, notes: Notes, n_participants: int) 
     window = burst_window(ratings, notes)
     # Posts are coded per note (codes only need to tell posts apart), so no per-rating
     # int64 copy of the post ids is sorted; indices stay 32-bit where they fit.
-    _, note_post = np.unique(notes.tweet_id, return_inverse=True)
-    note_post = note_post.astype(np.int32)
-    rows = np.flatnonzero(notes.tweet_id[ratings.note] != -1)
-    rater = ratings.rater[rows]
+    note_post: npt.NDArray[np.int32]
+    note_post = np.unique(notes.tweet_id, return_inverse=True)[1].astype(np.int32)
+    rows = np.flatnonzero((notes.tweet_id != -1)[ratings.note])
     # Items are posts: a rater's total counts distinct posts rated, N all (post, rater) pairs.
-    post_rater = note_post[ratings.note[rows]].astype(np.int64)
-    post_rater *= n_participants
-    post_rater += rater
-    post_rater = np.unique(post_rater)
-    totals = np.bincount(post_rater % n_participants, minlength=n_participants)
-    n_items = len(post_rater)
-    del post_rater
+    rater = ratings.rater[rows]
+    totals, n_items = _distinct_items(note_post[ratings.note[rows]], rater, n_participants)
     eligible = totals >= k.PSS_MIN_UNIQUE_POSTS  # pairs below this can never be flagged
-
     rows = rows[eligible[rater]]
     del rater
-    rows = rows[np.lexsort((ratings.created_at[rows], ratings.note[rows]))]
-    note, time, rater = ratings.note[rows], ratings.created_at[rows], ratings.rater[rows]
-    post = note_post[note]
-    del rows
 
-    # Pairs as one key (smaller rater · n + larger) with their post: 12 bytes a pair.
-    pair_parts: list[Int64Array] = []
-    post_parts: list[npt.NDArray[np.int32]] = []
-    # The first offset compares neighbours through slices; later ones only the survivors.
-    small = len(note) + k.PSS_MAX_PAIRS_PER_RATING < np.iinfo(np.int32).max
-    near = note[1:] == note[:-1]
-    near &= (time[1:] - time[:-1]) <= window.millis
-    active: npt.NDArray[np.signedinteger[Any]] = np.flatnonzero(near)
-    if small:
-        active = active.astype(np.int32)
-    del near
-    capped = np.zeros(0, dtype=np.int64)
-    for offset in range(1, k.PSS_MAX_PAIRS_PER_RATING + 1):
-        if offset > 1:
-            active = active[active + offset < len(note)]
-            partner = active + offset
-            near = (note[partner] == note[active]) & (time[partner] - time[active] <= window.millis)
-            active = active[near]
-        partner = active + offset
-        if len(active) == 0:
-            break
-        if offset == k.PSS_MAX_PAIRS_PER_RATING:
-            capped = np.unique(note[active])
-        different = rater[active] != rater[partner]
-        a, b = rater[active][different], rater[partner][different]
-        key = np.minimum(a, b).astype(np.int64)
-        key *= n_participants
-        key += np.maximum(a, b)
-        pair_parts.append(key)
-        post_parts.append(post[active][different])
+    order, start, reach = _reaches(ratings, rows, window.millis)
+    rows = rows[order]
+    del order
+    capped = 0
+    if len(reach) and int(reach.max()) >= k.PSS_MAX_PAIRS_PER_RATING:
+        capped_at = start[reach >= k.PSS_MAX_PAIRS_PER_RATING]
+        capped = len(unique_values(ratings.note[rows[capped_at]]))
     clique = np.full(n_participants, -1, dtype=np.int32)
-    if not pair_parts or window.discount == 0.0:
+    if len(start) == 0 or window.discount == 0.0:
         return Cliques(
-            clique=clique, flagged_pairs=0, capped_notes=len(capped), window_millis=window.millis
+            clique=clique, flagged_pairs=0, capped_notes=capped, window_millis=window.millis
         )
-
-    pair = np.concatenate(pair_parts)
-    pair_post = np.concatenate(post_parts)
-    del pair_parts, post_parts
-    # A pair counts once per post: collapse repeats from several notes on the same post.
-    pair, pair_post = _unique_pair_items(pair, pair_post)
-    del pair_post
-    left, right = _flagged_pairs(pair, totals, n_items=n_items, discount=window.discount)
-    del pair
+    # Eligible raters renumbered 0..m-1 in the same order keep the pair codes small.
+    eligible_ids = np.flatnonzero(eligible)
+    codes = PairCodes(len(eligible_ids), n_posts=len(note_post) and int(note_post.max()) + 1)
+    compact = (np.cumsum(eligible, dtype=np.int32) - 1)[ratings.rater[rows]]
+    # Starts by decreasing reach: the ones still pairing at an offset are a prefix.
+    by_reach = np.argsort(-reach.astype(np.int16), kind="stable")  # 16-bit: a radix sort
+    start, reach = start[by_reach], reach[by_reach]
+    del by_reach
+    start_post = note_post[ratings.note[rows[start]]]  # a partner's post is the same
+    del rows
+    pair, first = _co_ratings(start, reach, compact, start_post, codes)
+    del start, reach, compact, start_post
+    # In chunks of whole runs of a pair: the per-pair arrays stay small.
+    pair_totals = totals[eligible_ids].astype(np.float64)
+    lefts, rights = [], []
+    begin = 0
+    while begin < len(pair):
+        end = min(begin + _CHUNK, len(pair))
+        end = int(np.searchsorted(pair, pair[end - 1], side="right"))
+        pairs, co = _runs(pair[begin:end], first[begin:end])
+        lo, hi = codes.decode(pairs)
+        flagged = _flagged(co * window.discount, pair_totals[lo], pair_totals[hi], n_items=n_items)
+        lefts.append(lo[flagged])
+        rights.append(hi[flagged])
+        begin = end
+    del pair, first
+    left = eligible_ids[np.concatenate(lefts)] if lefts else eligible_ids[:0]
+    right = eligible_ids[np.concatenate(rights)] if rights else eligible_ids[:0]
     clique = components(left, right, n_participants, min_size=2)
     return Cliques(
         clique=clique,
         flagged_pairs=len(left),
-        capped_notes=len(capped),
+        capped_notes=capped,
         window_millis=window.millis,
     )
 
 
-def _flagged_pairs(
-    pair: Int64Array, totals: Int64Array, *, n_items: int, discount: float
-) -> tuple[Int64Array, Int64Array]:
-    """The (left, right) raters of the flagged pairs among `pair` (sorted, one per post).
+def _distinct_items(
+    item: npt.NDArray[np.int32], rater: npt.NDArray[np.int32], n_participants: int
+) -> tuple[Int64Array, int]:
+    """Distinct items per rater, and the number of distinct (item, rater) pairs.
 
-    A function of its own, freeing each per-pair array once used: a burst makes several
-    pairs per rating, and these arrays were the stage's peak.
+    One in-place sort of a combined key: a plain np.unique would hash, far slower.
     """
-    n_participants = len(totals)
-    # `pair` is sorted: its runs are the distinct pairs, as np.unique would count them.
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else pair
-    pairs = pair[starts]
-    co = np.diff(np.r_[starts, len(pair)]) * discount
-    del starts
-    left, right = pairs // n_participants, pairs % n_participants
-    del pairs
-    left_total, right_total = totals[left].astype(np.float64), totals[right].astype(np.float64)
+    key = item.astype(np.int64)
+    key *= n_participants
+    key += rater
+    key.sort()
+    first = np.empty(len(key), dtype=bool)
+    first[:1] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    distinct = key[first]
+    del key, first
+    distinct %= n_participants
+    return np.bincount(distinct, minlength=n_participants), len(distinct)
+
+
+def _reaches(ratings: Ratings, rows: Int64Array, window: int) -> tuple[Int64Array, ...]:
+    """Order of `rows` by (note, time), as a stable lexsort; the sorted positions of the
+    ratings followed by another of their note within `window`, and how many follow (at
+    most PSS_MAX_PAIRS_PER_RATING).
+
+    Note and time usually fit one int64 key (note · span + time), with notes a span
+    apart so that no two notes come within the window: one argsort instead of a
+    lexsort, and one binary search per rating instead of a check per offset.
+    """
+    if len(rows) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    earliest = int(ratings.created_at.min())
+    span = int(ratings.created_at.max()) - earliest + window + 1
+    if (int(ratings.note.max()) + 1) * span >= 2**63:
+        return _reaches_by_offset(ratings.note[rows], ratings.created_at[rows], window)
+    key = ratings.note[rows].astype(np.int64)
+    key *= span
+    key -= earliest
+    key += ratings.created_at[rows]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    start = np.flatnonzero((key[1:] - key[:-1]) <= window)
+    reach = key[start]
+    reach += window
+    reach = np.searchsorted(key, reach, side="right")
+    del key
+    reach -= start
+    reach -= 1
+    np.minimum(reach, k.PSS_MAX_PAIRS_PER_RATING, out=reach)
+    return order, start, reach
+
+
+def _reaches_by_offset(
+    note: npt.NDArray[np.int32], time: Int64Array, window: int
+) -> tuple[Int64Array, ...]:
+    """_reaches for times too far apart for one key: a lexsort, then one check per offset."""
+    order = np.lexsort((time, note))
+    note, time = note[order], time[order]
+    start = np.flatnonzero((note[1:] == note[:-1]) & ((time[1:] - time[:-1]) <= window))
+    reach = np.zeros(len(note), dtype=np.int64)
+    reach[start] = 1
+    active = start
+    for offset in range(2, k.PSS_MAX_PAIRS_PER_RATING + 1):
+        active = active[active + offset < len(note)]
+        partner = active + offset
+        active = active[(note[partner] == note[active]) & (time[partner] - time[active] <= window)]
+        if len(active) == 0:
+            break
+        reach[active] += 1
+    return order, start, reach[start]
+
+
+class PairCodes:
+    """Rater pairs lo < hi of m raters as codes 0.., increasing in (lo, hi); with their
+    post in one int64 (code · n_posts + post) when it fits."""
+
+    def __init__(self, m: int, *, n_posts: int) -> None:
+        self.m, self.n_posts = m, max(n_posts, 1)
+        self.with_post = (m * (m - 1) // 2) * self.n_posts < 2**63
+        lo = np.arange(m, dtype=np.int64)
+        self.row_start: Int64Array = lo * (2 * m - 1 - lo) // 2  # code of (lo, lo + 1)
+
+    def encode(
+        self, a: npt.NDArray[np.signedinteger], b: npt.NDArray[np.signedinteger]
+    ) -> Int64Array:
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        code: Int64Array = self.row_start[lo]
+        code += hi
+        code -= lo
+        code -= 1
+        return code
+
+    def decode(self, code: Int64Array) -> tuple[Int64Array, Int64Array]:
+        lo = np.searchsorted(self.row_start, code, side="right") - 1
+        hi = code - self.row_start[lo]
+        hi += lo
+        hi += 1
+        return lo, hi
+
+
+def _co_ratings(
+    start: Int64Array,
+    reach: Int64Array,
+    rater: npt.NDArray[np.int32],
+    start_post: npt.NDArray[np.int32],
+    codes: PairCodes,
+) -> tuple[Int64Array, BoolArray]:
+    """Sorted pair codes of the co-ratings by two raters, and which are the first of
+    their (pair, post): a pair counts once per post.
+
+    Each start rating (by decreasing reach) pairs with the next reach[i] ratings. The
+    pairs go straight into one buffer, 8 bytes a pair, sorted in place; they are made
+    _CHUNK starts at a time so that the temporaries stay small.
+    """
+    start_rater = rater[start]
+    # at_least[o]: how many starts pair at offset o.
+    at_least = np.cumsum(np.bincount(reach, minlength=k.PSS_MAX_PAIRS_PER_RATING + 1)[::-1])[::-1]
+    chunks = [
+        (offset, slice(first, min(first + _CHUNK, int(at_least[offset]))))
+        for offset in range(1, len(at_least))
+        for first in range(0, int(at_least[offset]), _CHUNK)
+    ]
+    if not codes.with_post:
+        pair_parts: list[Int64Array] = []
+        post_parts: list[npt.NDArray[np.int32]] = []
+        for offset, chunk in chunks:
+            partner_rater = rater[start[chunk] + offset]
+            different = start_rater[chunk] != partner_rater
+            pair_parts.append(codes.encode(start_rater[chunk][different], partner_rater[different]))
+            post_parts.append(start_post[chunk][different])
+        pairs, _ = _unique_pair_items(np.concatenate(pair_parts), np.concatenate(post_parts))
+        return pairs, np.ones(len(pairs), dtype=bool)
+    buffer = np.empty(int(reach.sum()), dtype=np.int64)
+    filled = 0
+    for offset, chunk in chunks:
+        partner_rater = rater[start[chunk] + offset]
+        code = codes.encode(start_rater[chunk], partner_rater)
+        code *= codes.n_posts
+        code += start_post[chunk]
+        code = code[start_rater[chunk] != partner_rater]  # nobody pairs with oneself
+        buffer[filled : filled + len(code)] = code
+        filled += len(code)
+    pair = buffer[:filled]
+    del buffer
+    pair.sort()
+    first = np.empty(len(pair), dtype=bool)
+    first[:1] = True
+    np.not_equal(pair[1:], pair[:-1], out=first[1:])
+    pair //= codes.n_posts
+    return pair, first
+
+
+def _runs(pair: Int64Array, counted: BoolArray) -> tuple[Int64Array, Int64Array]:
+    """The distinct values of sorted `pair`, and how many `counted` entries each has."""
+    change = np.empty(len(pair), dtype=bool)
+    change[:1] = True
+    np.not_equal(pair[1:], pair[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    return pair[starts], np.add.reduceat(counted, starts, dtype=np.int64)
+
+
+def _flagged(
+    co: npt.NDArray[np.floating], left: FloatArray, right: FloatArray, *, n_items: int
+) -> BoolArray:
+    """Pairs flagged by PMI or minimum similarity, from their (discounted) co-ratings and
+    the two raters' totals."""
     smoothing = k.PSS_PMI_PSEUDOCOUNTS
-    pmi = np.log(co * n_items / ((left_total + smoothing) * (right_total + smoothing)))
+    pmi = np.log(co * n_items / ((left + smoothing) * (right + smoothing)))
     with np.errstate(divide="ignore", invalid="ignore"):
         npmi = pmi / -np.log(co / n_items)
     del pmi
-    min_sim = co / (np.minimum(left_total, right_total) + k.PSS_MIN_SIM_PSEUDOCOUNTS)
-    del left_total, right_total, co
-    flagged = (npmi >= k.PSS_NPMI_THRESHOLD) | (min_sim >= k.PSS_MIN_RATING_PROPORTION)
-    return left[flagged], right[flagged]
+    min_sim = co / (np.minimum(left, right) + k.PSS_MIN_SIM_PSEUDOCOUNTS)
+    flagged: BoolArray = (npmi >= k.PSS_NPMI_THRESHOLD) | (min_sim >= k.PSS_MIN_RATING_PROPORTION)
+    return flagged
 
 
 def _unique_pair_items(
@@ -272,25 +407,39 @@ def correlated_raters(ratings: Ratings, notes: Notes, n_participants: int) -> Bo
     counts = np.bincount(ratings.rater[on_misleading], minlength=n_participants)
     busy = counts >= k.QUASI_CLIQUE_MIN_ALIGNED_RATINGS
     use = np.flatnonzero(on_misleading & busy[ratings.rater])
-    flagged = np.zeros(n_participants, dtype=bool)
+    per_note = np.bincount(ratings.note[use], minlength=len(notes))
+    use = use[per_note[ratings.note[use]] <= k.QUASI_CLIQUE_MAX_RATERS_PER_NOTE]
     if len(use) == 0:
-        return flagged
+        return np.zeros(n_participants, dtype=bool)
     level = np.rint(ratings.helpful_num[use] * 2).astype(np.int64)
     column = ratings.note[use].astype(np.int64) * 3 + level
-    per_note = np.bincount(ratings.note[use], minlength=len(notes))
-    small = per_note[ratings.note[use]] <= k.QUASI_CLIQUE_MAX_RATERS_PER_NOTE
-    raters, rows = np.unique(ratings.rater[use][small], return_inverse=True)
-    columns, cols = np.unique(column[small], return_inverse=True)
+    rater = ratings.rater[use]
+    raters, rows = _dense_codes(rater, n_participants)
+    columns, cols = _dense_codes(column, int(column.max()) + 1)
     incidence = sp.csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(raters), len(columns))
     )
-    aligned = sp.triu(incidence @ incidence.T, k=1).tocoo()
-    strong = aligned.data >= k.QUASI_CLIQUE_MIN_ALIGNED_RATINGS
+    aligned = (incidence @ incidence.T).tocsr()
+    # The graph is undirected: both halves of the symmetric product give the same
+    # components, and a rater's own count (the diagonal) links nobody.
+    strong = np.flatnonzero(aligned.data >= k.QUASI_CLIQUE_MIN_ALIGNED_RATINGS)
+    left = np.searchsorted(aligned.indptr, strong, side="right") - 1
+    right = aligned.indices[strong].astype(np.int64)
+    other = left != right
     groups = components(
-        aligned.row[strong].astype(np.int64),
-        aligned.col[strong].astype(np.int64),
-        len(raters),
+        raters[left[other]].astype(np.int64),
+        raters[right[other]].astype(np.int64),
+        n_participants,
         min_size=k.QUASI_CLIQUE_MIN_RATERS,
     )
-    flagged[raters[groups >= 0]] = True
-    return flagged
+    return np.asarray(groups >= 0)
+
+
+def _dense_codes(
+    values: Int64Array | npt.NDArray[np.int32], n_values: int
+) -> tuple[Int64Array, Int64Array]:
+    """np.unique(values, return_inverse=True) for values in 0..n_values-1, without a sort."""
+    present = np.zeros(n_values, dtype=bool)
+    present[values] = True
+    code = np.cumsum(present) - 1
+    return np.flatnonzero(present), code[values]
