@@ -3,10 +3,32 @@
 With one factor, each rater's (and each note's) two parameters solve a 2×2 ridge system
 given the other side, so a sweep is a handful of sparse matrix products; μ has its own
 closed form. Each block update is an exact minimization, so the objective never rises.
+
+The products are nearly all of a fit's time, hence the matrix's layout:
+
+- Each orientation (raters × notes, notes × raters) is cut into row blocks of about
+  BLOCK_RATINGS ratings, views on its buffers, multiplied in parallel threads: scipy's
+  sparse kernels release the GIL, and each row's sum comes from the same kernel loop in
+  the same order whatever the blocks, so the split changes no bit.
+- The count products run on one shared float64 array of ones, as long as the largest
+  block only: scipy would widen float32 ones to a float64 copy on every product.
+- Rating values stay in `dtype` (float32: X's levels are exact in it). scipy widens
+  each value block to float64 for its product: a short-lived copy of one block per
+  thread, small enough to stay in cache, instead of one of all the ratings.
+- Coding each rating's level into its column index (one product with all ones giving
+  the counts and the value sums at once) was measured slower: the dense operand grows
+  threefold, and the products are bound by its cache misses.
+
+Building the layout is a stable sort of the ratings by row, once per orientation (see
+_stable_order).
 """
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +38,12 @@ import scipy.sparse as sp
 
 from liveticker.scoring import constants as k
 from liveticker.scoring.data import FloatArray, Int32Array
+
+# Ratings per row block: the per-product overhead stays negligible, and a block's
+# float64 copy of its values (2 MB) stays in cache.
+BLOCK_RATINGS = 1 << 18
+# Ratings per chunk of the sort keys' construction (see _stable_order).
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,13 +71,150 @@ class Factors:
     converged: bool
 
 
+class Orientation:
+    """One side's ratings in CSR layout (rows: that side; columns: the other side).
+
+    `indices`, `indptr` and `values` hold all the ratings, each row's in the input's
+    order (the order of every sum's additions); `counts` and `weighted` are the row
+    blocks the products run on, with ones and with the values as data, grouped into
+    one run of consecutive blocks per worker thread.
+    """
+
+    def __init__(
+        self,
+        row: Int32Array,
+        col: Int32Array,
+        value: npt.NDArray[np.floating[Any]],
+        n_rows: int,
+        n_cols: int,
+    ) -> None:
+        # Built by hand rather than through COO so duplicate (row, col) entries stay
+        # separate ratings instead of being summed.
+        order = _stable_order(row)
+        self.indices = col[order].astype(np.int32, copy=False)
+        self.values = value[order]
+        del order
+        self.indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n_rows), out=self.indptr[1:])
+        self.shape = (n_rows, n_cols)
+        self.bounds = _block_bounds(self.indptr)
+        self.counts: list[sp.csr_matrix] = []
+        self.weighted: list[sp.csr_matrix] = []
+        self.count_runs: list[list[sp.csr_matrix]] = []
+        self.weighted_runs: list[list[sp.csr_matrix]] = []
+
+    def longest_block(self) -> int:
+        return max((int(self.indptr[hi] - self.indptr[lo]) for lo, hi in self.bounds), default=0)
+
+    def make_blocks(self, ones: FloatArray, workers: int) -> None:
+        """The row blocks, on views of the buffers and of `ones` (at least a block long),
+        in one run per worker thread."""
+        for lo, hi in self.bounds:
+            start, stop = int(self.indptr[lo]), int(self.indptr[hi])
+            # Offsets within the block: int32 like the indices (scipy would otherwise
+            # widen the indices to match), whatever the number of ratings.
+            indptr = (self.indptr[lo : hi + 1] - start).astype(np.int32)
+            indices = self.indices[start:stop]
+            shape = (hi - lo, self.shape[1])
+            self.counts.append(_csr_view(ones[: stop - start], indices, indptr, shape))
+            self.weighted.append(_csr_view(self.values[start:stop], indices, indptr, shape))
+        self.count_runs = _runs(self.counts, workers)
+        self.weighted_runs = _runs(self.weighted, workers)
+
+    def sums(
+        self,
+        plain: Sequence[FloatArray],
+        weighted: Sequence[FloatArray],
+        pool: ThreadPoolExecutor,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per row: Σ x for each array of `plain`, and Σ r·x for each of `weighted`.
+
+        The arrays are indexed by the other side; the results are columns, one per array.
+        """
+        return (
+            _multiply(self.count_runs, np.column_stack(plain), pool),
+            _multiply(self.weighted_runs, np.column_stack(weighted), pool),
+        )
+
+
+def _csr_view(
+    data: npt.NDArray[np.floating[Any]],
+    indices: Int32Array,
+    indptr: npt.NDArray[np.integer[Any]],
+    shape: tuple[int, int],
+) -> sp.csr_matrix:
+    """A CSR matrix on exactly these arrays, without a copy.
+
+    scipy's constructor copies a view much smaller than its base (scipy._lib._util.
+    _prune_array), which would duplicate every block: the arrays are set on an empty
+    matrix of the right shape instead.
+    """
+    matrix = sp.csr_matrix(shape, dtype=data.dtype)
+    matrix.indptr, matrix.indices, matrix.data = indptr, indices, data
+    return matrix
+
+
+def _multiply(
+    runs: list[list[sp.csr_matrix]], dense: FloatArray, pool: ThreadPoolExecutor
+) -> FloatArray:
+    """The row blocks times `dense`, stacked; the runs in parallel on the pool."""
+
+    def multiply(run: list[sp.csr_matrix]) -> list[FloatArray]:
+        return [block @ dense for block in run]
+
+    parts = map(multiply, runs) if len(runs) == 1 else pool.map(multiply, runs)
+    return np.concatenate([part for run in parts for part in run])
+
+
+def _runs(blocks: list[sp.csr_matrix], workers: int) -> list[list[sp.csr_matrix]]:
+    """Consecutive blocks in one run per thread: a task per block would wake the
+    threads too often for the smaller fits."""
+    share = -(-len(blocks) // workers)
+    return [blocks[i : i + share] for i in range(0, len(blocks), share)]
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _block_bounds(indptr: npt.NDArray[np.integer[Any]]) -> list[tuple[int, int]]:
+    """Row ranges of about BLOCK_RATINGS ratings (more when one row has more)."""
+    n_rows, n = len(indptr) - 1, int(indptr[-1])
+    cuts = np.searchsorted(indptr, np.arange(1, n // BLOCK_RATINGS + 1) * BLOCK_RATINGS)
+    edges = [0, *(int(c) for c in cuts if 0 < c < n_rows), n_rows]
+    return list(itertools.pairwise(dict.fromkeys(edges))) or [(0, n_rows)]
+
+
+def _stable_order(row: Int32Array) -> npt.NDArray[np.int64]:
+    """np.argsort(row, kind="stable"), without its timsort.
+
+    Each rating's key is (row << 32) | position: all keys differ, so any sort of them
+    is the stable sort by row, and numpy sorts int64 in place about twice as fast as
+    its stable argsort of int32, within one array of 8 bytes a rating.
+    """
+    n = len(row)
+    if n >= 1 << 32:
+        return np.argsort(row, kind="stable").astype(np.int64, copy=False)
+    key = np.arange(n, dtype=np.int64)
+    for start in range(0, n, _CHUNK):  # chunks keep the widened rows' temporary small
+        stop = start + _CHUNK
+        key[start:stop] |= row[start:stop].astype(np.int64) << 32
+    key.sort()
+    key &= 0xFFFFFFFF
+    return key
+
+
 class RatingMatrix:
-    """Ratings as two CSR views (raters × notes and notes × raters) sharing one layout each.
+    """Ratings in both CSR orientations (see the module docstring for the layout).
 
     `rater` and `note` must be compact: every index in 0..n-1 has at least one rating.
     Rating values are stored as `dtype` (float32 by default: X's levels 0, ½ and 1 are
     exact in it, and scipy widens them to float64 inside each product, so the solver's
-    arithmetic is the float64 one); only the CSR views are kept, about 20 bytes a rating.
+    arithmetic is the float64 one). Kept per rating: each orientation's column indices
+    and values, 16 bytes a rating in float32, plus one block's length of ones.
     """
 
     def __init__(
@@ -67,20 +232,22 @@ class RatingMatrix:
         self.n_ratings = len(value)
         # Sums in float64 and in the input's order, so both storage types agree exactly.
         wide = value.astype(np.float64)
-        self.rater_count = np.bincount(rater, minlength=n_raters).astype(np.float64)
-        self.note_count = np.bincount(note, minlength=n_notes).astype(np.float64)
         self.rater_sum = np.bincount(rater, weights=wide, minlength=n_raters)
         self.note_sum = np.bincount(note, weights=wide, minlength=n_notes)
         self.note_sum_sq = np.bincount(note, weights=wide * wide, minlength=n_notes)
         self.total = float(wide.sum())
         del wide
         stored = value.astype(dtype, copy=False)
-        # One array of ones serves both count views: they differ only in their layout.
-        ones = np.ones(len(value), dtype=stored.dtype)
-        self.by_rater, self.by_rater_values = _csr_pair(
-            rater, note, stored, ones, n_raters, n_notes
-        )
-        self.by_note, self.by_note_values = _csr_pair(note, rater, stored, ones, n_notes, n_raters)
+        self.by_rater = Orientation(rater, note, stored, n_raters, n_notes)
+        self.by_note = Orientation(note, rater, stored, n_notes, n_raters)
+        self.rater_count = np.diff(self.by_rater.indptr).astype(np.float64)
+        self.note_count = np.diff(self.by_note.indptr).astype(np.float64)
+        # float64 ones: what scipy would widen float32 ones to on every product.
+        ones = np.ones(max(self.by_rater.longest_block(), self.by_note.longest_block()))
+        workers = _workers()
+        self.by_rater.make_blocks(ones, workers)
+        self.by_note.make_blocks(ones, workers)
+        self.workers = max(len(self.by_rater.count_runs), len(self.by_note.count_runs))
 
     @property
     def rater(self) -> Int32Array:
@@ -96,31 +263,7 @@ class RatingMatrix:
     @property
     def value(self) -> FloatArray:
         """Each rating's value, in the same order as `rater`."""
-        return np.asarray(self.by_rater_values.data, dtype=np.float64)
-
-
-def _csr_pair(
-    row: Int32Array,
-    col: Int32Array,
-    value: npt.NDArray[np.floating[Any]],
-    ones: npt.NDArray[np.floating[Any]],
-    n_rows: int,
-    n_cols: int,
-) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    # Built by hand rather than through COO so duplicate (row, col) entries stay separate
-    # ratings instead of being summed, and both views share indices and indptr.
-    order = np.argsort(row, kind="stable")
-    indices = col[order].astype(np.int32, copy=False)
-    sorted_value = value[order]
-    del order
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
-    if indptr[-1] < np.iinfo(np.int32).max:
-        indptr = indptr.astype(np.int32)
-    shape = (n_rows, n_cols)
-    counts = sp.csr_matrix((ones, indices, indptr), shape=shape, copy=False)
-    values = sp.csr_matrix((sorted_value, indices, indptr), shape=shape, copy=False)
-    return counts, values
+        return np.asarray(self.by_rater.values, dtype=np.float64)
 
 
 def _solve_2x2(
@@ -181,55 +324,57 @@ def fit(
     loss = np.inf
     converged = False
     iteration = 0
-    for iteration in range(1, max_iterations + 1):  # noqa: B007 - used after the loop
-        # Raters given notes and μ.
-        stats = matrix.by_rater @ np.column_stack((g, g * g, b, b * g))
-        sum_g, sum_gg, sum_b, sum_bg = stats.T
-        sum_rg = matrix.by_rater_values @ g
-        sum_y = matrix.rater_sum - matrix.rater_count * mu - sum_b
-        sum_yg = sum_rg - mu * sum_g - sum_bg
-        a, f = _solve_2x2(matrix.rater_count, sum_g, sum_gg, sum_y, sum_yg, alpha_ri, alpha_rf)
+    # Threads start only when a product has more than one run of blocks.
+    with ThreadPoolExecutor(matrix.workers) as pool:
+        for iteration in range(1, max_iterations + 1):  # noqa: B007 - used after the loop
+            # Raters given notes and μ.
+            stats, value_stats = matrix.by_rater.sums((g, g * g, b, b * g), (g,), pool)
+            sum_g, sum_gg, sum_b, sum_bg = stats.T
+            (sum_rg,) = value_stats.T
+            sum_y = matrix.rater_sum - matrix.rater_count * mu - sum_b
+            sum_yg = sum_rg - mu * sum_g - sum_bg
+            a, f = _solve_2x2(matrix.rater_count, sum_g, sum_gg, sum_y, sum_yg, alpha_ri, alpha_rf)
 
-        # μ given everything else (sum_g does not depend on the raters just updated).
-        residual_sum = (
-            matrix.total
-            - float(matrix.rater_count @ a)
-            - float(matrix.note_count @ b)
-            - float(f @ sum_g)
-        )
-        mu = residual_sum / (n + alpha_mu)
+            # μ given everything else (sum_g does not depend on the raters just updated).
+            residual_sum = (
+                matrix.total
+                - float(matrix.rater_count @ a)
+                - float(matrix.note_count @ b)
+                - float(f @ sum_g)
+            )
+            mu = residual_sum / (n + alpha_mu)
 
-        # Notes given raters and μ; the same statistics give the objective exactly.
-        note_stats = matrix.by_note @ np.column_stack((f, f * f, a, a * f, a * a))
-        sum_f, sum_ff, sum_a, sum_af, sum_aa = note_stats.T
-        sum_rf, sum_ra = (matrix.by_note_values @ np.column_stack((f, a))).T
-        count = matrix.note_count
-        sum_y = matrix.note_sum - count * mu - sum_a
-        sum_yf = sum_rf - mu * sum_f - sum_af
-        b, g = _solve_2x2(count, sum_f, sum_ff, sum_y, sum_yf, alpha_ni, alpha_nf)
+            # Notes given raters and μ; the same statistics give the objective exactly.
+            note_stats, value_stats = matrix.by_note.sums((f, f * f, a, a * f, a * a), (f, a), pool)
+            sum_f, sum_ff, sum_a, sum_af, sum_aa = note_stats.T
+            sum_rf, sum_ra = value_stats.T
+            count = matrix.note_count
+            sum_y = matrix.note_sum - count * mu - sum_a
+            sum_yf = sum_rf - mu * sum_f - sum_af
+            b, g = _solve_2x2(count, sum_f, sum_ff, sum_y, sum_yf, alpha_ni, alpha_nf)
 
-        sum_yy = (
-            matrix.note_sum_sq
-            - 2 * mu * matrix.note_sum
-            - 2 * sum_ra
-            + count * mu * mu
-            + 2 * mu * sum_a
-            + sum_aa
-        )
-        squared_error = (
-            sum_yy
-            - 2 * b * sum_y
-            - 2 * g * sum_yf
-            + count * b * b
-            + 2 * b * g * sum_f
-            + g * g * sum_ff
-        )
-        new_loss = float(squared_error.sum()) / n + _penalty(mu, a, f, b, g, penalties)
-        change = loss - new_loss
-        loss = new_loss
-        if abs(change) <= tolerance * abs(new_loss):
-            converged = True
-            break
+            sum_yy = (
+                matrix.note_sum_sq
+                - 2 * mu * matrix.note_sum
+                - 2 * sum_ra
+                + count * mu * mu
+                + 2 * mu * sum_a
+                + sum_aa
+            )
+            squared_error = (
+                sum_yy
+                - 2 * b * sum_y
+                - 2 * g * sum_yf
+                + count * b * b
+                + 2 * b * g * sum_f
+                + g * g * sum_ff
+            )
+            new_loss = float(squared_error.sum()) / n + _penalty(mu, a, f, b, g, penalties)
+            change = loss - new_loss
+            loss = new_loss
+            if abs(change) <= tolerance * abs(new_loss):
+                converged = True
+                break
 
     a, f, b, g = flip_sign(a, f, b, g)
     return Factors(

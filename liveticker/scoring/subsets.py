@@ -137,13 +137,12 @@ def _matrix(
     A function of its own so that the per-rating inputs are freed once the matrix holds
     its CSR views: the fit then runs with those views only.
     """
-    rows = np.flatnonzero(mask)
-    raters, rater_index = _compact(ratings.rater[rows], n_participants)
-    notes, note_index = _compact(ratings.note[rows], n_notes)
+    raters, rater_index = _compact(ratings.rater[mask], n_participants)
+    notes, note_index = _compact(ratings.note[mask], n_notes)
     matrix = RatingMatrix(
         rater=rater_index,
         note=note_index,
-        value=ratings.helpful_num[rows],
+        value=ratings.helpful_num[mask],
         n_raters=len(raters),
         n_notes=len(notes),
         dtype=dtype,

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
+from liveticker.scoring import factorization
 from liveticker.scoring.factorization import (
     Factors,
     Penalties,
@@ -124,3 +125,28 @@ def test_frozen_note_solve_is_the_note_block_optimum() -> None:
     )
     assert np.allclose(intercept, factors.note_intercept, atol=1e-6)
     assert np.allclose(factor, factors.note_factor, atol=1e-6)
+
+
+def test_row_blocks_and_threads_change_no_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = fit(_random_matrix(5), seed=2)
+    # Blocks of a few ratings, two threads: each row's sums still add the same terms in
+    # the same order.
+    monkeypatch.setattr(factorization, "BLOCK_RATINGS", 97)
+    monkeypatch.setattr(factorization, "_workers", lambda: 2)
+    matrix = _random_matrix(5)
+    assert len(matrix.by_rater.counts) > 10
+    assert len(matrix.by_note.counts) > 10
+    assert matrix.workers == 2
+    split = fit(matrix, seed=2)
+    assert (split.mu, split.loss, split.iterations) == (whole.mu, whole.loss, whole.iterations)
+    for name in ("rater_intercept", "rater_factor", "note_intercept", "note_factor"):
+        assert np.array_equal(getattr(split, name), getattr(whole, name))
+
+
+@pytest.mark.parametrize("n_rows", [1, 300, 1_000_000, 2**31 - 1])
+def test_stable_order_is_the_stable_argsort(n_rows: int) -> None:
+    # Several chunks of the key's construction, and the largest row index.
+    row = np.random.default_rng(3).integers(0, n_rows, 2_500_000).astype(np.int32)
+    row[-1] = n_rows - 1
+    expected = np.argsort(row, kind="stable")
+    assert np.array_equal(factorization._stable_order(row), expected)

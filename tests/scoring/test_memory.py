@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from liveticker.scoring import factorization
 from liveticker.scoring.brigades import BrigadeSpec, add_brigade, live_blog
 from liveticker.scoring.cli import notes
 from liveticker.scoring.data import Ratings
@@ -50,20 +51,29 @@ def test_float32_ratings_give_the_float64_statuses(spec: PopulationSpec) -> None
     pd.testing.assert_frame_equal(narrow.raters, wide.raters, check_exact=True)
 
 
-def test_rating_matrix_keeps_only_its_compact_views() -> None:
+def test_rating_matrix_keeps_only_its_compact_views(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(factorization, "BLOCK_RATINGS", 600)  # several row blocks
     rng = np.random.default_rng(4)
     n = 5_000
     rater = np.r_[np.arange(100), rng.integers(0, 100, n - 100)].astype(np.int32)
     note = np.r_[rng.integers(0, 40, n - 40), np.arange(40)].astype(np.int32)
     value = rng.choice([0.0, 0.5, 1.0], n).astype(np.float32)
     matrix = RatingMatrix(rater=rater, note=note, value=value, n_raters=100, n_notes=40)
-    views = (matrix.by_rater, matrix.by_rater_values, matrix.by_note, matrix.by_note_values)
-    assert all(v.data.itemsize == 4 and v.indices.itemsize == 4 for v in views)
-    # Each orientation's two views share one layout, and both count views one array of
-    # ones: five arrays of 4 bytes a rating in all.
-    assert np.shares_memory(matrix.by_rater.indices, matrix.by_rater_values.indices)
-    assert np.shares_memory(matrix.by_note.indices, matrix.by_note_values.indices)
-    assert np.shares_memory(matrix.by_rater.data, matrix.by_note.data)
+    sides = (matrix.by_rater, matrix.by_note)
+    # Per rating, each orientation keeps its column indices and values: four arrays of
+    # 4 bytes a rating. Its row blocks are views on them, and all count blocks share one
+    # array of float64 ones, as long as the longest block only.
+    assert all(s.indices.itemsize == 4 and s.values.itemsize == 4 for s in sides)
+    ones = matrix.by_rater.counts[0].data
+    assert ones.base is not None
+    assert len(ones.base) < n // 2
+    for side in sides:
+        assert len(side.counts) > 3
+        for counts, weighted in zip(side.counts, side.weighted, strict=True):
+            assert np.shares_memory(counts.indices, side.indices)
+            assert np.shares_memory(weighted.indices, side.indices)
+            assert np.shares_memory(weighted.data, side.values)
+            assert np.shares_memory(counts.data, ones)
     assert not hasattr(matrix, "__dict__") or not any(
         isinstance(v, np.ndarray) and len(v) == n for v in vars(matrix).values()
     )
