@@ -36,21 +36,21 @@ def side_counts(
     ratings: Ratings, rater_factor: FloatArray, counted: BoolArray, n_notes: int
 ) -> SideCounts:
     """`rater_factor` is per participant; only ratings marked `counted` take part."""
-    note = ratings.note[counted]
     level = ratings.helpful_num[counted].astype(np.float64)
-    negative = rater_factor[ratings.rater[counted]] < 0
+    # One bincount over (note, side) bins instead of one per side: a bin still sums its
+    # ratings in rating order, so the weighted sums are the same to the bit.
+    side = ratings.note[counted].astype(np.int64) * 2
+    side += (rater_factor < 0)[ratings.rater[counted]]  # 1: negative side (a byte to gather)
 
-    def per_note(mask: BoolArray, weights: FloatArray | None = None) -> FloatArray:
-        picked = None if weights is None else weights[mask]
-        return np.bincount(note[mask], weights=picked, minlength=n_notes).astype(np.float64)
-
-    neg_count, pos_count = per_note(negative), per_note(~negative)
+    neg_count, pos_count = _per_side(side, n_notes)
+    neg_sum, pos_sum = _per_side(side, n_notes, level)
     with np.errstate(invalid="ignore", divide="ignore"):
-        neg_mean = per_note(negative, level) / neg_count
-        pos_mean = per_note(~negative, level) / pos_count
-    helpful, unhelpful = level == 1.0, level == 0.0
-    neg_net = per_note(negative & helpful) - per_note(negative & unhelpful)
-    pos_net = per_note(~negative & helpful) - per_note(~negative & unhelpful)
+        neg_mean = neg_sum / neg_count
+        pos_mean = pos_sum / pos_count
+    neg_helpful, pos_helpful = _per_side(side[level == 1.0], n_notes)
+    neg_unhelpful, pos_unhelpful = _per_side(side[level == 0.0], n_notes)
+    neg_net = neg_helpful - neg_unhelpful
+    pos_net = pos_helpful - pos_unhelpful
     net_min = np.clip(np.minimum(neg_net, pos_net), 0, None)
     total = neg_count + pos_count
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -64,18 +64,30 @@ def side_counts(
     )
 
 
+def _per_side(
+    bins: npt.NDArray[np.int64], n_notes: int, weights: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Per note, the (weighted) count of ratings on the negative side and on the other."""
+    sums = np.bincount(bins, weights=weights, minlength=2 * n_notes).astype(np.float64)
+    return sums[1::2], sums[0::2]
+
+
 def tag_counts(
     ratings: Ratings, notes_of_interest: BoolArray, n_notes: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Per-note counts of each helpful and not-helpful tag (zero outside `notes_of_interest`)."""
     use = notes_of_interest[ratings.note]
-    note = ratings.note[use]
     helpful = np.zeros((n_notes, len(HELPFUL_TAGS)), dtype=np.int64)
     not_helpful = np.zeros((n_notes, len(NOT_HELPFUL_TAGS)), dtype=np.int64)
-    pairs = ((ratings.helpful_tags[use], helpful), (ratings.not_helpful_tags[use], not_helpful))
-    for masks, table in pairs:
+    for all_masks, table in (
+        (ratings.helpful_tags, helpful),
+        (ratings.not_helpful_tags, not_helpful),
+    ):
+        # Most ratings tick no tag of a kind: only the others need a look per tag.
+        tagged = use & (all_masks != 0)
+        note, masks = ratings.note[tagged], all_masks[tagged]
         for bit in range(table.shape[1]):
-            ticked = ((masks >> np.uint16(bit)) & 1).astype(bool)
+            ticked = (masks & np.uint16(1 << bit)) != 0
             table[:, bit] = np.bincount(note[ticked], minlength=n_notes)
     return helpful, not_helpful
 
@@ -103,26 +115,30 @@ def incorrect_votes(
     not-helpful tag; a note's weighted score divides its incorrect tags by log(1 + Σ rate).
     """
     n_notes = len(note_factor)
-    tagged = ratings.not_helpful_tags != 0
-    incorrect = ((ratings.not_helpful_tags >> np.uint16(INCORRECT_TAG_BIT)) & 1).astype(np.float64)
-    rater_tagged = np.bincount(ratings.rater[tagged], minlength=n_participants)
-    rater_incorrect = np.bincount(
-        ratings.rater[tagged], weights=incorrect[tagged], minlength=n_participants
+    # Only ratings with a not-helpful tag take part. Counts are integers (exact in float64
+    # whichever way they are summed); the one float sum, rate_sum, keeps rating order.
+    tagged = np.flatnonzero(ratings.not_helpful_tags != 0)
+    rater = ratings.rater[tagged]
+    incorrect = ((ratings.not_helpful_tags[tagged] >> np.uint16(INCORRECT_TAG_BIT)) & 1).astype(
+        bool
     )
+    rater_tagged = np.bincount(rater, minlength=n_participants)
+    rater_incorrect = np.bincount(rater[incorrect], minlength=n_participants)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.nan_to_num(rater_incorrect / rater_tagged)
-    use = tagged & counted
+    use = counted[tagged]
+    rater, incorrect, note = rater[use], incorrect[use], ratings.note[tagged[use]]
+    del tagged
     clip = k.INCORRECT_FACTOR_CLIP
     distance = np.abs(
-        np.clip(rater_factor[ratings.rater[use]], -clip, clip)
-        - np.clip(note_factor[ratings.note[use]], -clip, clip)
+        np.clip(rater_factor, -clip, clip)[rater] - np.clip(note_factor, -clip, clip)[note]
     )
     with np.errstate(invalid="ignore"):
-        near = np.flatnonzero(use)[distance < k.INCORRECT_INTERVAL_HALF_WIDTH]
-    note = ratings.note[near]
+        near = distance < k.INCORRECT_INTERVAL_HALF_WIDTH
+    rater, incorrect, note = rater[near], incorrect[near], note[near]
     voters = np.bincount(note, minlength=n_notes).astype(np.float64)
-    tags = np.bincount(note, weights=incorrect[near], minlength=n_notes).astype(np.float64)
-    rate_sum = np.bincount(note, weights=rate[ratings.rater[near]], minlength=n_notes)
+    tags = np.bincount(note[incorrect], minlength=n_notes).astype(np.float64)
+    rate_sum = np.bincount(note, weights=rate[rater], minlength=n_notes)
     with np.errstate(invalid="ignore", divide="ignore"):
         weighted = tags / np.log1p(rate_sum)
     return IncorrectVotes(tags=tags, voters=voters, weighted=weighted)
@@ -141,7 +157,8 @@ def tag_outliers(
 ) -> TagOutliers:
     """Weights 1/(1 + (d/p40)^5) on the z-normalized factor distance d, as the reference."""
     n_notes = len(note_factor)
-    use = ~np.isnan(note_factor[ratings.note]) & ~np.isnan(rater_factor[ratings.rater])
+    # Gathering flags (a byte a rating) is cheaper than gathering the factors themselves.
+    use = ~np.isnan(note_factor)[ratings.note] & ~np.isnan(rater_factor)[ratings.rater]
     note_z = _z_normalized(note_factor)
     rater_z = _z_normalized(rater_factor)
     note = ratings.note[use]
@@ -151,14 +168,22 @@ def tag_outliers(
     if len(distance) == 0:
         return TagOutliers(adjusted=adjusted, ratio=ratio)
     scale = np.percentile(distance, k.TAG_DISTANCE_PERCENTILE)
+    # 1 / (1 + (d / p40)^5), computed in place: the same operations in the same order.
     with np.errstate(divide="ignore", invalid="ignore"):
-        weight = 1.0 / (1.0 + (distance / scale) ** 5)
-    weight = np.nan_to_num(weight, nan=1.0)
+        weight = np.divide(distance, scale, out=distance)
+        np.power(weight, 5, out=weight)
+        weight += 1.0
+        np.divide(1.0, weight, out=weight)
+    weight = np.nan_to_num(weight, nan=1.0, copy=False)
     total = np.bincount(note, weights=weight, minlength=n_notes)
+    # Untagged ratings would only add +0.0 (weights are ≥ 0), which leaves every sum as it
+    # is: only tagged ratings are summed per tag, still in rating order.
     masks = ratings.not_helpful_tags[use]
+    tagged = masks != 0
+    note, weight, masks = note[tagged], weight[tagged], masks[tagged]
     for bit in range(len(NOT_HELPFUL_TAGS)):
-        ticked = ((masks >> np.uint16(bit)) & 1).astype(np.float64)
-        adjusted[:, bit] = np.bincount(note, weights=weight * ticked, minlength=n_notes)
+        ticked = (masks & np.uint16(1 << bit)) != 0
+        adjusted[:, bit] = np.bincount(note[ticked], weights=weight[ticked], minlength=n_notes)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = adjusted / total[:, None]
     ratio[total == 0] = np.nan

@@ -122,13 +122,21 @@ class Decision:
 
     def rule_lists(self) -> list[str]:
         """Per note, the names of every rule that hit it, comma-separated."""
-        names = []
-        for mask in self.active.tolist():
-            names.append(",".join(RULE_NAMES[r] for r in Rule if mask & (1 << r)))
+        # Notes share a few dozen rule combinations: join each once, not once per note.
+        masks, inverse = np.unique(self.active, return_inverse=True)
+        joined = [
+            ",".join(RULE_NAMES[r] for r in Rule if mask & (1 << r)) for mask in masks.tolist()
+        ]
+        names: list[str] = np.array(joined, dtype=object)[inverse].tolist()
         return names
 
     def decided_by_names(self) -> list[str]:
-        return [RULE_NAMES[Rule(i)] for i in self.decided_by.tolist()]
+        """Per note, the name of the deciding rule."""
+        table = np.empty(max(Rule) + 1, dtype=object)
+        for rule, name in RULE_NAMES.items():
+            table[rule] = name
+        names: list[str] = table[self.decided_by].tolist()
+        return names
 
 
 def _ge(values: FloatArray | None, threshold: float) -> BoolArray:
