@@ -113,8 +113,9 @@ def score(
     click.echo(f"wrote {out_dir}")
     if timings:
         click.echo("timings:")
+        # The peak so far after each stage: the stage where it jumps is the one to look at.
         for stage, seconds in stages.timings.items():
-            click.echo(f"  {stage}: {seconds:.2f} s")
+            click.echo(f"  {stage}: {seconds:.2f} s, peak {stages.peak_mb[stage]:,.0f} MB")
         click.echo(f"  total: {sum(stages.timings.values()):.2f} s")
 
 
@@ -238,12 +239,21 @@ def plot(scored_path: Path, out_path: Path, force: bool, status_kind: str) -> No
     click.echo(f"drew {count} notes to {out_path}")
 
 
+def _peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MB (ru_maxrss: KB on Linux)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
 class _Stages:
     """The stages of one run, timed; on a terminal also drawn by rich as they go (a line
     per stage with its elapsed time, a bar over the bytes of the ratings files)."""
 
     def __init__(self, *, interactive: bool) -> None:
         self.timings: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}  # the process's peak RSS when each stage ended
         self._name: str | None = None
         self._started = 0.0
         self._display: Any = None
@@ -293,6 +303,7 @@ class _Stages:
         if self._name is None:
             return
         self.timings[self._name] = time.perf_counter() - self._started
+        self.peak_mb[self._name] = _peak_rss_mb()
         if self._display is not None and self._task is not None:
             total = self._display.tasks[self._task].total or 1
             self._display.update(self._task, total=total, completed=total)

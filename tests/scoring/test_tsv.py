@@ -4,22 +4,29 @@ and the same engine input and statuses as reading every column as text."""
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
 from liveticker.scoring.cli import _Stages, notes
-from liveticker.scoring.data import HELPFUL_TAGS, NOT_HELPFUL_TAGS, ScoringInput
+from liveticker.scoring.data import HELPFUL_TAGS, ScoringInput
 from liveticker.scoring.errors import ScoringInputError
 from liveticker.scoring.pipeline import score
 from liveticker.scoring.synth import PopulationSpec, generate, to_frames
-from liveticker.scoring.tables import NOTES_COLUMNS, RATINGS_COLUMNS, input_from_frames
-from liveticker.scoring.tsv import read_notes, read_ratings, write_tsv
+from liveticker.scoring.tables import (
+    NOTES_COLUMNS,
+    PACKED_TAG_COLUMNS,
+    RATINGS_COLUMNS,
+    input_from_frames,
+)
+from liveticker.scoring.tsv import _zero_one_bits, read_notes, read_ratings, write_tsv
 
 NOW = 1_768_000_000_000
 RATER_A = "1776F09FD2CF91CA000000000000000000000000000000000000000000008BCB"
@@ -100,8 +107,7 @@ def test_columns_come_typed_without_text_parsing(tmp_path: Path) -> None:
         "raterParticipantId",
         "createdAtMillis",
         "helpfulnessLevel",
-        *HELPFUL_TAGS,
-        *NOT_HELPFUL_TAGS,
+        *PACKED_TAG_COLUMNS,
     ]
     assert frame["noteId"].dtype == np.int64
     assert frame["noteId"].iloc[0] == 1_800_000_000_000_000_001  # beyond float precision
@@ -109,8 +115,11 @@ def test_columns_come_typed_without_text_parsing(tmp_path: Path) -> None:
     assert isinstance(frame["raterParticipantId"].dtype, pd.CategoricalDtype)
     assert list(frame["raterParticipantId"]) == [RATER_A, RATER_B]
     assert isinstance(frame["helpfulnessLevel"].dtype, pd.CategoricalDtype)
-    assert all(frame[tag].dtype == np.int8 for tag in (*HELPFUL_TAGS, *NOT_HELPFUL_TAGS))
-    assert list(frame["helpfulOther"]) == [1, 0]
+    assert list(frame["helpfulnessLevel"]) == ["HELPFUL", "NOT_HELPFUL"]
+    # The 22 tag columns arrive packed, bit i for the i-th tag of X's order.
+    assert all(frame[name].dtype == np.uint16 for name in PACKED_TAG_COLUMNS)
+    assert list(frame["helpfulTagMask"]) == [1 << HELPFUL_TAGS.index("helpfulOther"), 0]
+    assert list(frame["notHelpfulTagMask"]) == [0, 0]
 
     notes_file = _write(tmp_path / "notes.tsv", NOTES_COLUMNS, [_note()])
     note_frame = read_notes(notes_file)
@@ -197,10 +206,19 @@ def test_gzip_and_a_directory_of_several_files(population: Path, tmp_path: Path)
                 handle.write(text)
         else:
             (folder / f"ratings-{number:05d}.tsv").write_text(text)
+    (folder / "ratings-00003.tsv").write_text(header + "\n")  # a header only
     (folder / "README.txt").write_text("not a ratings file")
     done: list[str] = []
     split = read_ratings(folder, file_done=lambda file: done.append(file.name))
-    assert sorted(done) == ["ratings-00000.tsv", "ratings-00001.tsv.gz", "ratings-00002.tsv"]
+    assert sorted(done) == [
+        "ratings-00000.tsv",
+        "ratings-00001.tsv.gz",
+        "ratings-00002.tsv",
+        "ratings-00003.tsv",
+    ]
+    # Rater ids coded across files in order of first appearance, each once.
+    first_seen = list(dict.fromkeys(whole["raterParticipantId"].astype(object)))
+    assert list(split["raterParticipantId"].cat.categories) == first_seen
     pd.testing.assert_frame_equal(
         split.astype({"raterParticipantId": object, "helpfulnessLevel": object}),
         whole.astype({"raterParticipantId": object, "helpfulnessLevel": object}),
@@ -261,7 +279,8 @@ def test_rows_too_long_or_short_as_the_text_reader_read_them(tmp_path: Path) -> 
     _assert_same_input(typed, text)
 
     ratings.write_text("\n".join([*lines[:3], lines[3] + "\textra"]) + "\n")
-    assert list(read_ratings(ratings)["helpfulClear"]) == [1, 1, 1]  # extra field ignored
+    clear = 1 << HELPFUL_TAGS.index("helpfulClear")
+    assert list(read_ratings(ratings)["helpfulTagMask"]) == [clear] * 3  # extra field ignored
 
 
 def test_the_first_bad_file_of_a_directory_is_named(tmp_path: Path) -> None:
@@ -295,7 +314,15 @@ def test_score_prints_both_status_kinds_and_timings(population: Path, tmp_path: 
     stages = [line.split(":")[0].strip() for line in timings]
     assert stages[:3] == ["read notes", "read ratings", "prepare input"]
     assert {"first fit", "results", "write results", "total"} <= set(stages)
-    assert all(line.endswith(" s") for line in timings)
+    # Each stage gives its seconds and the peak memory so far, which never goes down.
+    figures = [
+        re.fullmatch(r"  .+: (\d+\.\d\d) s, peak ([\d,]+) MB", line) for line in timings[:-1]
+    ]
+    assert all(figures), timings
+    peaks = [int(match.group(2).replace(",", "")) for match in figures if match]
+    assert peaks == sorted(peaks)
+    assert peaks[0] > 0
+    assert re.fullmatch(r"  total: \d+\.\d\d s", timings[-1])
 
 
 def test_stages_draw_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
@@ -315,7 +342,7 @@ def test_stages_draw_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.parametrize("seed", range(6))
 def test_latest_rating_per_pair_is_what_sorting_everything_gives(seed: int) -> None:
-    """The hashing shortcut keeps exactly the ratings that sorting all by time kept."""
+    """The shortcut (only repeated pairs sorted by time) keeps what sorting all kept."""
     from liveticker.scoring.tables import latest_per_pair
 
     rng = np.random.default_rng(seed)
@@ -336,6 +363,16 @@ def test_latest_rating_per_pair_is_what_sorting_everything_gives(seed: int) -> N
         rows, note=each_own, rater=np.zeros(n, dtype=np.int64), created=created, n_raters=1
     )
     assert np.array_equal(kept, rows)
+    # None stands for every row, in and out: X's files need no copy of the ratings.
+    alone = np.zeros(n, dtype=np.int64)
+    assert latest_per_pair(None, note=each_own, rater=alone, created=created, n_raters=1) is None
+    all_rows = latest_per_pair(None, note=note, rater=rater, created=created, n_raters=n_raters)
+    listed = latest_per_pair(
+        np.arange(n), note=note, rater=rater, created=created, n_raters=n_raters
+    )
+    assert all_rows is not None
+    assert listed is not None
+    assert np.array_equal(all_rows, listed)
 
 
 def test_a_truncated_gzip_file_is_one_clear_line(population: Path, tmp_path: Path) -> None:
@@ -351,3 +388,53 @@ def test_a_truncated_gzip_file_is_one_clear_line(population: Path, tmp_path: Pat
     assert result.output.startswith(f"Error: {cut}:")
     assert "end-of-stream" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["0", "1", "1", "0", "1"], [0, 1, 1, 0, 1]),
+        (["1", "0", "10", "1"], None),  # two characters
+        (["1", "", "1"], None),  # an empty field
+        (["1", "/", "0"], None),  # the character just below "0"
+        (["1", "2", "0"], None),
+        (["0", "1", "é"], None),
+    ],
+)
+def test_zero_one_tags_are_read_from_the_string_buffers(
+    values: list[str], expected: list[int] | None
+) -> None:
+    array = pa.array(values, type=pa.string())
+    bits = _zero_one_bits(array)
+    assert (None if bits is None else bits.to_pylist()) == expected
+    if expected is not None:
+        assert bits is not None
+        assert bits.type == pa.int8()
+        # A slice starts inside the buffers: offsets and data are taken from its offset.
+        sliced = _zero_one_bits(array.slice(1, 3))
+        assert sliced is not None
+        assert sliced.to_pylist() == expected[1:4]
+
+
+def test_written_files_are_the_bytes_pandas_wrote(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "noteId": np.array([1, 2, 3, 4], dtype=np.int64),
+            "count": np.array([0, 7, -1, 2**31 - 1], dtype=np.int32),
+            "intercept": [0.123456789012345, np.nan, -0.0, 1e-12],
+            "factor": np.array([np.inf, -np.inf, 3.0, 2.5], dtype=np.float32),
+            "millis": pd.array([1_795_792_057_123, None, 5, None], dtype="Int64"),
+            "flag": [True, False, True, True],
+            "status": pd.array(["CURRENTLY_RATED_HELPFUL", None, "", "x"], dtype="string"),
+            "objects": np.array(["a", None, "b", 5], dtype=object),
+            "level": pd.Categorical(["HELPFUL", "NOT_HELPFUL", "HELPFUL", "SOMEWHAT_HELPFUL"]),
+        }
+    )
+    expected = frame.to_csv(None, sep="\t", index=False, na_rep="", float_format="%.10g")
+    write_tsv(frame, tmp_path / "out.tsv")
+    assert (tmp_path / "out.tsv").read_bytes() == expected.encode()
+    # A value that would need quoting is left to pandas, which quotes it.
+    tabbed = frame.assign(status=["a\tb", "", "", ""])
+    expected = tabbed.to_csv(None, sep="\t", index=False, na_rep="", float_format="%.10g")
+    write_tsv(tabbed, tmp_path / "tabbed.tsv")
+    assert (tmp_path / "tabbed.tsv").read_text() == expected
