@@ -8,12 +8,13 @@ live blog's burst without changing who rated what or how (brigades.py adds other
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from liveticker.scoring.arrays import unique_values
 from liveticker.scoring.data import (
     HELPFUL_TAGS,
     NOT_HELPFUL_TAGS,
@@ -299,7 +300,7 @@ class _TopUp:
                 f"{len(rater) + count} ratings do not fit {n_raters} raters × {n_notes} notes "
                 "(one rating per rater and note)"
             )
-        taken = np.unique(rater.astype(np.int64) * n_notes + note)
+        taken = unique_values(rater.astype(np.int64) * n_notes + note)
         if cells <= 8 * (len(taken) + count):
             # A dense grid: weighted sampling without replacement over the free cells
             # (exponential keys over weights), since repeated draws would rarely hit them.
@@ -366,12 +367,13 @@ def not_helpful_tag_masks(
     return tags
 
 
-def to_frames(population: Population) -> dict[str, pd.DataFrame]:
-    """The population as X's notes, ratings and userEnrollment frames plus its ground truth."""
-    from liveticker.scoring.tables import ENROLLMENT_COLUMNS, NOTES_COLUMNS, RATINGS_COLUMNS
+def to_frames(population: Population, *, with_ratings: bool = True) -> dict[str, pd.DataFrame]:
+    """The population as X's notes, ratings and userEnrollment frames plus its ground truth
+    (without the ratings when `with_ratings` is false: see ratings_frame)."""
+    from liveticker.scoring.tables import ENROLLMENT_COLUMNS, NOTES_COLUMNS
 
     data = population.data
-    notes, ratings = data.notes, data.ratings
+    notes = data.notes
     note_frame = pd.DataFrame({column: "" for column in NOTES_COLUMNS}, index=range(len(notes)))
     note_frame["noteId"] = notes.note_id
     note_frame["noteAuthorParticipantId"] = data.participants[notes.author]
@@ -388,6 +390,39 @@ def to_frames(population: Population) -> dict[str, pd.DataFrame]:
     note_frame["isMediaNote"] = 0
     note_frame["isCollaborativeNote"] = 0
 
+    enrollment = pd.DataFrame(
+        {
+            "participantId": data.participants,
+            "enrollmentState": "newUser",
+            "successfulRatingNeededToEarnIn": 5,
+            "timestampOfLastStateChange": BASE_MILLIS,
+            "timestampOfLastEarnOut": 1,
+            "modelingPopulation": "CORE",
+            "modelingGroup": 13,
+            "numberOfTimesEarnedOut": 0,
+        }
+    )
+    frames = {
+        "notes": note_frame[list(NOTES_COLUMNS)],
+        "userEnrollment": enrollment[list(ENROLLMENT_COLUMNS)],
+        "truth_notes": population.truth_notes(),
+        "truth_raters": population.truth_raters(),
+    }
+    if with_ratings:
+        frames["ratings"] = ratings_frame(population, 0, len(data.ratings))
+    return frames
+
+
+def ratings_frame(population: Population, start: int, stop: int) -> pd.DataFrame:
+    """Ratings start..stop of the population as X's ratings frame, every column; a slice
+    at a time lets a benchmark write 100M ratings without holding one frame of them all."""
+    from liveticker.scoring.tables import RATINGS_COLUMNS
+
+    data = population.data
+    notes = data.notes
+    ratings = Ratings(
+        **{field.name: getattr(data.ratings, field.name)[start:stop] for field in fields(Ratings)}
+    )
     level_names = np.array(["NOT_HELPFUL", "SOMEWHAT_HELPFUL", "HELPFUL"], dtype=object)
     level = level_names[np.rint(ratings.helpful_num * 2).astype(int)]
     rating_frame = pd.DataFrame(
@@ -411,22 +446,4 @@ def to_frames(population: Population) -> dict[str, pd.DataFrame]:
     rating_frame["ratingSourceBucketed"] = "DEFAULT"
     rating_frame["suggestion"] = ""
     rating_frame["suggestionId"] = ""
-    enrollment = pd.DataFrame(
-        {
-            "participantId": data.participants,
-            "enrollmentState": "newUser",
-            "successfulRatingNeededToEarnIn": 5,
-            "timestampOfLastStateChange": BASE_MILLIS,
-            "timestampOfLastEarnOut": 1,
-            "modelingPopulation": "CORE",
-            "modelingGroup": 13,
-            "numberOfTimesEarnedOut": 0,
-        }
-    )
-    return {
-        "notes": note_frame[list(NOTES_COLUMNS)],
-        "ratings": rating_frame[list(RATINGS_COLUMNS)],
-        "userEnrollment": enrollment[list(ENROLLMENT_COLUMNS)],
-        "truth_notes": population.truth_notes(),
-        "truth_raters": population.truth_raters(),
-    }
+    return rating_frame[list(RATINGS_COLUMNS)]
