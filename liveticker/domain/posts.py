@@ -237,6 +237,14 @@ def stream_page(
     )
 
 
+def feed_posts(session: Session, *, blog: Blog, limit: int) -> list[Post]:
+    """The newest published posts, pinned or not, newest first: what a feed reader gets."""
+    query = select(Post).where(_published(blog))
+    return list(
+        session.scalars(query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit))
+    )
+
+
 def _unpin_others(
     session: Session, blog: Blog, keep: Post | None, actor: Actor | None, now: datetime
 ) -> None:

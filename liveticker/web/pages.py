@@ -20,7 +20,7 @@ from liveticker.domain import blogs, notes, permissions, posts, times
 from liveticker.domain.shortcodes import is_wellformed
 from liveticker.exceptions import NotFound
 from liveticker.storage.models import Blog, Post
-from liveticker.web import seo
+from liveticker.web import feeds, seo
 from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession
 from liveticker.web.services import services_of
@@ -163,6 +163,19 @@ def blog_page(
         ),
     }
     return _render(request, "blog.html", context, settings=settings, headers=headers)
+
+
+@router.api_route("/blogs/{slug}/feed.atom", methods=["GET", "HEAD"])
+def blog_feed(request: Request, session: DbSession, settings: AppSettings, slug: str) -> Response:
+    """The blog's Atom feed: the newest posts, cached and revalidated like the page."""
+    blog = blogs.get_blog(session, slug=slug, actor=None)
+    base = seo.base_url(request, settings)
+    headers = _cache_headers(blog, _etag(blog, request, base))
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    newest = posts.feed_posts(session, blog=blog, limit=settings.page_size)
+    body = feeds.atom_feed(blog, newest, base=base, site_name=settings.site_name)
+    return Response(body, media_type=feeds.MEDIA_TYPE, headers=headers)
 
 
 @router.api_route("/blogs/{slug}/posts/{post_id:row_id}", methods=["GET", "HEAD"])

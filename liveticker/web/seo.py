@@ -45,6 +45,7 @@ class PageMeta:
     description: str
     tags: list[tuple[str, str, str]]  # (attribute, key, content): property= or name=
     json_ld: Markup
+    feed: str = ""  # the blog's Atom feed for <link rel="alternate"> (a path: the page weighs)
 
 
 def base_url(request: Request, settings: Settings) -> str:
@@ -64,6 +65,10 @@ def script_json(data: Any) -> Markup:
 
 def blog_path(blog: Blog) -> str:
     return f"/blogs/{blog.slug}"
+
+
+def feed_path(blog: Blog) -> str:
+    return f"/blogs/{blog.slug}/feed.atom"
 
 
 def post_path(post: Post) -> str:
@@ -176,6 +181,7 @@ def blog_meta(
             base=base,
         ),
         json_ld=script_json(_live_blog(blog, posts, base=base, site_name=site_name)),
+        feed=feed_path(blog),
     )
 
 
@@ -209,4 +215,5 @@ def post_meta(post: Post, *, base: str, site_name: str) -> PageMeta:
             base=base,
         ),
         json_ld=script_json(data),
+        feed=feed_path(blog),
     )
