@@ -292,6 +292,15 @@ def test_the_first_bad_file_of_a_directory_is_named(tmp_path: Path) -> None:
     with pytest.raises(ScoringInputError) as caught:
         read_ratings(folder)
     assert str(caught.value).startswith(f"{folder / 'ratings-00001.tsv'}:2:1: noteId")
+    # A bad first file stops the reading (Executor.map cancels the files not started
+    # when its error is raised): the error comes at once, not after the other files.
+    for number in range(3, 40):
+        _write(folder / f"ratings-{number:05d}.tsv", RATINGS_COLUMNS, [_rating()])
+    (folder / "ratings-00000.tsv").write_text("not a header\n")
+    done: list[Path] = []
+    with pytest.raises(ScoringInputError, match=re.escape("ratings-00000.tsv:1:1")):
+        read_ratings(folder, file_done=done.append)
+    assert len(done) < 10, len(done)
 
 
 def test_score_prints_both_status_kinds_and_timings(population: Path, tmp_path: Path) -> None:
