@@ -45,7 +45,11 @@ def notes() -> None:
 )
 @click.option("--now", "now_millis", type=int, help="Scoring time, epoch millis [default: now].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the solver.")
-@click.option("--timings", is_flag=True, help="Print the seconds each stage took, at the end.")
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Print each stage's seconds and the peak memory so far, at the end.",
+)
 def score(
     notes_path: Path,
     ratings_path: Path,
