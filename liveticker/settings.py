@@ -99,6 +99,13 @@ class Settings:
         ),
     )
     site_name: str = field(default="Liveticker", metadata=_meta("Site name in pages and feeds."))
+    default_language: str = field(
+        default="en",
+        metadata=_meta(
+            "Language (a BCP 47 tag: `en`, `de`, `uk`, `ru`, `ar`, `fa`, ...) of new blogs, "
+            "the index and the error pages."
+        ),
+    )
     max_body_bytes: int = field(
         default=1_048_576, metadata=_meta("Largest request body accepted, in bytes (else 413).")
     )

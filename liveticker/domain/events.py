@@ -135,7 +135,7 @@ def post_snapshot(post: Post) -> dict[str, Any]:
         "pinned": post.pinned,
         "key_event": post.key_event,
         "author": {"display_name": post.author.display_name} if post.author else None,
-        "blog": {"slug": post.blog.slug},
+        "blog": {"slug": post.blog.slug, "language": post.blog.language},
         "published_at": _precise(post.published_at),
         "updated_at": _precise(post.updated_at),
     }

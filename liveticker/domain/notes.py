@@ -240,7 +240,8 @@ def note_snapshot(note: Note) -> dict[str, Any]:
 
 def notes_snapshot(session: Session, *, post: Post) -> dict[str, Any]:
     shown = shown_notes(session, post_ids=[post.id]).get(post.id, [])
-    return {"post_id": post.id, "notes": [note_snapshot(note) for note in shown]}
+    snapshot = [note_snapshot(note) for note in shown]
+    return {"post_id": post.id, "language": post.blog.language, "notes": snapshot}
 
 
 def notes_changed(session: Session, *, post: Post, now: datetime | None = None) -> None:

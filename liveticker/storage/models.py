@@ -115,6 +115,11 @@ class Blog(Base):
     key_points: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(8), default="draft", index=True)
     closing_message: Mapped[str] = mapped_column(Text, default="")
+    # BCP 47 tag its page speaks (web/i18n.py); sibling blogs' slugs in other languages,
+    # linked by hreflang; the name of its look among the site's themes ("" = the default).
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    translations: Mapped[list[Any]] = mapped_column(default=list)
+    theme: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -35,6 +35,7 @@ from liveticker.web import (
     desk_blogs,
     desk_live,
     errors,
+    i18n,
     open_data,
     pages,
     pages_notes,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     owns_database = database is None
     database = database or Database(settings.database_url)
     templates = Jinja2Templates(directory=TEMPLATES)
+    i18n.install(templates.env)
     hub = Hub(
         database=database,
         fragments={

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveticker.domain.inputs import describe_problems
 from liveticker.exceptions import LivetickerError, RateLimited
+from liveticker.web import i18n
 from liveticker.web.deps import SignInRequired
 
 log = logging.getLogger("liveticker")
@@ -51,18 +52,16 @@ def error_response(
     if _wants_html(request):
         services = getattr(request.app.state, "services", None)
         if services is not None:
-            templates = services.templates
-            response: Response = templates.TemplateResponse(
-                request,
-                "error.html",
-                {
-                    "status": status,
-                    "message": message,
-                    "site_name": services.settings.site_name,
-                },
-                status_code=status,
-                headers=headers,
-            )
+            context = {
+                "status": status,
+                "message": message,
+                "site_name": services.settings.site_name,
+            }
+            # No blog is known here: the site's language, as on the index.
+            with i18n.speaking(services.settings.default_language):
+                response: Response = services.templates.TemplateResponse(
+                    request, "error.html", context, status_code=status, headers=headers
+                )
             return response
         return HTMLResponse(f"<h1>{status}</h1>", status_code=status, headers=headers)
     body: dict[str, Any] = {"code": code, "message": message}

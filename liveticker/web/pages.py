@@ -20,7 +20,7 @@ from liveticker.domain import blogs, notes, permissions, posts, times
 from liveticker.domain.shortcodes import is_wellformed
 from liveticker.exceptions import NotFound
 from liveticker.storage.models import Blog, Post
-from liveticker.web import feeds, seo
+from liveticker.web import feeds, i18n, seo
 from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession
 from liveticker.web.services import services_of
@@ -57,16 +57,9 @@ def _iso(when: datetime | str | None) -> str:
     return "" if when is None else times.iso(when)
 
 
-def _human(when: datetime | str | None) -> str:
-    """UTC text for readers without JavaScript; the script shows local time instead."""
-    if when is None:
-        return ""
-    moment = times.as_utc(when)
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
-
-
-# What every page's templates format times with (the notes pages' too).
-TIME_HELPERS = {"iso": _iso, "human": _human}
+# What every page's templates format times with (the notes pages' too); `human`, in the
+# page's language, is a template global (web/i18n.py).
+TIME_HELPERS = {"iso": _iso}
 
 
 def _render(
@@ -75,8 +68,10 @@ def _render(
     context: dict[str, Any],
     *,
     settings: AppSettings,
+    language: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """The page in `language` (a blog's), else the site's default language."""
     templates = services_of(request).templates
     context = {
         "site_name": settings.site_name,
@@ -84,7 +79,8 @@ def _render(
         **TIME_HELPERS,
         **context,
     }
-    return templates.TemplateResponse(request, template, context, headers=headers)
+    with i18n.speaking(language or settings.default_language):
+        return templates.TemplateResponse(request, template, context, headers=headers)
 
 
 def _shown_notes(session: DbSession, shown: list[Post]) -> dict[int, list[dict[str, Any]]]:
@@ -162,7 +158,9 @@ def blog_page(
             query=f"before={before}" if before else "",
         ),
     }
-    return _render(request, "blog.html", context, settings=settings, headers=headers)
+    return _render(
+        request, "blog.html", context, settings=settings, language=blog.language, headers=headers
+    )
 
 
 @router.api_route("/blogs/{slug}/feed.atom", methods=["GET", "HEAD"])
@@ -197,7 +195,9 @@ def post_page(
         "title": seo.post_title(post),
         "meta": seo.post_meta(post, base=base, site_name=settings.site_name),
     }
-    return _render(request, "post.html", context, settings=settings, headers=headers)
+    return _render(
+        request, "post.html", context, settings=settings, language=blog.language, headers=headers
+    )
 
 
 @router.api_route("/p/{code}", methods=["GET", "HEAD"])
@@ -221,17 +221,17 @@ class PostFragments:
     """Renders one post's <article> from an event snapshot, for live delivery and polling.
 
     The same macro as the page renders it, so a post that arrives live is the markup a
-    reload would show; the script fixes its feed position and skip link on insertion.
+    reload would show; the script fixes its feed position and skip link on insertion. It
+    speaks the blog's language (the snapshot's), once per event for every reader.
     """
 
     def __init__(self, templates: Jinja2Templates) -> None:
-        module = templates.env.get_template("_post.html").make_module(
-            {"iso": _iso, "human": _human}
-        )
+        module = templates.env.get_template("_post.html").make_module(TIME_HELPERS)
         self._article = getattr(module, "article")  # noqa: B009 - a template macro, untyped
 
     def __call__(self, snapshot: dict[str, Any]) -> str:
-        return str(self._article(snapshot, next_href="#feed-end"))
+        with i18n.speaking(snapshot.get("blog", {}).get("language") or i18n.SOURCE_LANGUAGE):
+            return str(self._article(snapshot, next_href="#feed-end"))
 
 
 class NotesFragments:
@@ -244,4 +244,7 @@ class NotesFragments:
 
     def __call__(self, snapshot: dict[str, Any]) -> str:
         shown = snapshot.get("notes") or []
-        return str(self._box(snapshot["post_id"], shown)) if shown else ""
+        if not shown:
+            return ""
+        with i18n.speaking(snapshot.get("language") or i18n.SOURCE_LANGUAGE):
+            return str(self._box(snapshot["post_id"], shown))
