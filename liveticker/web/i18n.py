@@ -116,14 +116,18 @@ def _noop(message: str) -> str:
 
 
 SCRIPT_STRINGS = {
-    "copy": _noop("Copy link"),
-    "copied": _noop("Link copied"),
     "share": _noop("Share"),
+    "copyLink": _noop("Copy link"),
+    "copyShort": _noop("Copy short link"),
+    "copyEmbed": _noop("Copy embed code"),
+    "shareVia": _noop("Share via…"),
+    "copied": _noop("Copied"),
     "loading": _noop("Loading…"),
     "more": _noop("Show more posts"),
-    "ended": _noop("You have reached the first update."),
+    "first": _noop("You have reached the first update."),
     "context": _noop("Readers added context to a post"),
-    "now": _noop("just now"),
+    "keyPoints": _noop("What you need to know"),
+    "ended": _noop("Coverage has ended"),
 }
 
 

@@ -22,7 +22,9 @@ from liveticker.storage.models import Blog, Post
 DESCRIPTION_LIMIT = 300
 # Google shows at most 110 characters of an article headline.
 HEADLINE_LIMIT = 110
-ARTICLE_BODY_LIMIT = 280
+# Each post's opening in the JSON-LD, as a search result shows it; it is repeated for the
+# twenty posts of a page, so it is kept short (the page's weight budget).
+ARTICLE_BODY_LIMIT = 160
 # Each excerpt here is cut from the post's stored summary, so none may be longer.
 assert max(DESCRIPTION_LIMIT, HEADLINE_LIMIT, ARTICLE_BODY_LIMIT) <= SUMMARY_LIMIT
 

@@ -253,9 +253,13 @@ def test_blog_page_has_every_part_of_the_anatomy(client: TestClient, full_blog: 
     assert untitled.get("aria-labelledby") == f"post-{posts['no_headline']['id']}-time"
     for article in articles:
         post_id = article.get("data-post-id")
-        assert article.find("a", href=f"/blogs/flood/posts/{post_id}") is not None
-        short_link = article.find("a", **{"class": "short-link"})
+        permalink = article.find("a", **{"class": "permalink"})
+        assert permalink is not None
+        assert permalink.get("href") == f"/blogs/flood/posts/{post_id}"
+        assert permalink.find("time") is not None  # the post's time is its link
+        short_link = article.find("a", **{"data-share": ""})
         assert short_link is not None
+        assert short_link.text == "Share"
         codes = {str(p["id"]): p["short_code"] for p in posts.values()}
         assert short_link.get("href") == f"/p/{codes[post_id]}"
     assert "By " in articles[1].text

@@ -1,10 +1,18 @@
 /* Liveticker reader page, progressive enhancement only (the page is complete without it):
-   local times, "Show more posts" in place, Page Up/Down between posts, copy buttons. */
+   local times, "Show more posts" in place, Page Up/Down and J/K between posts, share menu.
+   Its words come from the page (#lt-strings), in the blog's language. */
 (() => {
   "use strict";
   const feed = document.querySelector('[role="feed"]');
   const announcer = document.getElementById("live-announcer");
-  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const strings = JSON.parse(document.getElementById("lt-strings")?.textContent || "{}");
+  const t = (key) => strings[key] || key;
+  const rules = new Intl.PluralRules(strings.lang);
+  const plural = (key, n) => {
+    const forms = (strings.plurals || {})[key] || {};
+    return (forms[rules.select(n)] || forms.other || "%(n)s").replace("%(n)s", n.toLocaleString(strings.lang));
+  };
+  const format = new Intl.DateTimeFormat(strings.lang, { dateStyle: "medium", timeStyle: "short" });
 
   const announce = (text) => {
     if (!announcer) return;
@@ -32,25 +40,74 @@
     });
   };
 
+  // One share menu for the page, opened under whichever "Share" asked: the permalink, the
+  // short link, the embed code, and the phone's own share sheet where there is one.
+  let menu = null;
+  const closeMenu = (refocus) => {
+    if (!menu || menu.hidden) return;
+    menu.hidden = true;
+    menu.owner.setAttribute("aria-expanded", "false");
+    if (refocus) menu.owner.focus();
+  };
+  const openMenu = (button, link) => {
+    if (!menu) {
+      menu = document.createElement("div");
+      menu.className = "share-menu";
+      menu.id = "share-menu";
+      menu.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenu(true); });
+      document.addEventListener("click", (event) => {
+        if (menu && !menu.contains(event.target) && event.target !== menu.owner) closeMenu(false);
+      });
+    }
+    if (menu.owner === button && !menu.hidden) return closeMenu(true);
+    closeMenu(false);
+    const article = button.closest("article");
+    const page = new URL(article ? article.querySelector(".permalink").href : location.pathname, location.href).href;
+    const items = [["copyLink", page], ["copyShort", link.href]];
+    items.push(["copyEmbed", '<div data-liveticker="' + page + '"></div><script src="' + location.origin + '/static/embed.js" async></script>']);
+    menu.replaceChildren();
+    for (const [key, text] of items) {
+      const item = document.createElement("button");
+      item.type = "button";
+      item.textContent = t(key);
+      item.addEventListener("click", () => {
+        navigator.clipboard.writeText(text).then(() => announce(t("copied")), () => {});
+        closeMenu(true);
+      });
+      menu.append(item);
+    }
+    if (navigator.share) {
+      const item = document.createElement("button");
+      item.type = "button";
+      item.textContent = t("shareVia");
+      item.addEventListener("click", () => { navigator.share({ url: page }).catch(() => {}); closeMenu(true); });
+      menu.append(item);
+    }
+    menu.owner = button;
+    button.setAttribute("aria-expanded", "true");
+    button.after(menu);
+    menu.hidden = false;
+    menu.firstElementChild.focus();
+  };
   const addCopyButtons = (root) => {
     if (!navigator.clipboard) return;
-    for (const link of root.querySelectorAll("a[data-copy]")) {
+    for (const link of root.querySelectorAll("a[data-share]")) {
       const button = document.createElement("button");
       button.type = "button";
-      button.className = "copy";
-      button.textContent = "Copy";
-      button.setAttribute("aria-label", "Copy short link");
-      button.addEventListener("click", () => {
-        navigator.clipboard.writeText(link.href).then(() => announce("Link copied"));
-      });
-      link.after(button);
+      button.className = "share";
+      button.textContent = t("share");
+      button.setAttribute("aria-expanded", "false");
+      button.setAttribute("aria-controls", "share-menu");
+      button.addEventListener("click", () => openMenu(button, link));
+      if (link.closest("footer")) link.replaceWith(button);
+      else link.after(button);
     }
   };
 
   const showMore = async (link) => {
     feed.setAttribute("aria-busy", "true");
     link.setAttribute("aria-disabled", "true");
-    link.textContent = "Loading…";
+    link.textContent = t("loading");
     try {
       const response = await fetch(link.href, { headers: { Accept: "text/html" } });
       if (!response.ok) throw new Error("HTTP " + response.status);
@@ -71,17 +128,17 @@
       const next = doc.querySelector("a[data-more]");
       if (next) {
         link.setAttribute("href", next.getAttribute("href"));
-        link.textContent = "Show more posts";
+        link.textContent = t("more");
         link.removeAttribute("aria-disabled");
       } else {
         const end = document.createElement("p");
-        end.textContent = "You have reached the first update.";
+        end.textContent = t("first");
         end.setAttribute("data-ended", "");
         link.replaceWith(end);
       }
       const first = fresh[0] && document.getElementById(fresh[0].id);
       if (first) first.focus();
-      announce(fresh.length + (fresh.length === 1 ? " older post" : " older posts") + " loaded");
+      announce(plural("older", fresh.length));
     } catch (error) {
       window.location.assign(link.href); // the link works without us: let the browser follow it
     } finally {
@@ -187,7 +244,7 @@
       document.body.append(button);
     }
     const n = waiting.length;
-    button.textContent = n === 1 ? "1 new post" : n + " new posts";
+    button.textContent = plural("new", n);
     button.hidden = false;
     document.title = "(" + n + ") " + baseTitle;
   };
@@ -201,7 +258,7 @@
     announceTimer = setTimeout(() => {
       const count = pendingAnnouncement;
       pendingAnnouncement = 0;
-      announce(count === 1 ? "1 new post" : count + " new posts");
+      announce(plural("new", count));
     }, 400);
   };
 
@@ -263,7 +320,7 @@
     article.querySelector(".notes")?.remove();
     if (!data.html) return;
     article.lastElementChild.before(make(data.html)); // above the post's <footer>
-    if (article.isConnected) announce("Readers added context to a post");
+    if (article.isConnected) announce(t("context"));
   };
 
   const setKeyPoints = (items) => {
@@ -275,8 +332,9 @@
     if (!box) {
       box = make(
         '<section class="key-points" aria-labelledby="key-points-heading">' +
-          '<h2 id="key-points-heading">What you need to know</h2><ul></ul></section>'
+          '<h2 id="key-points-heading"></h2><ul></ul></section>'
       );
+      box.querySelector("h2").textContent = t("keyPoints");
       document.getElementById("feed-hint").before(box);
     }
     box.querySelector("ul").innerHTML = items.map((item) => "<li>" + item + "</li>").join("");
@@ -293,8 +351,9 @@
       if (!notice) {
         notice = make(
           '<section class="closed-notice" role="status" aria-labelledby="closed-heading">' +
-            '<h2 id="closed-heading">Coverage has ended</h2><p></p></section>'
+            '<h2 id="closed-heading"></h2><p></p></section>'
         );
+        notice.querySelector("h2").textContent = t("ended");
         (document.querySelector(".key-points") || document.getElementById("feed-hint")).before(notice);
       }
       notice.querySelector("p").textContent = data.closing_message || "";
@@ -374,13 +433,15 @@
     listen();
   }
 
-  // The WAI-ARIA feed pattern: Page Down/Up move between posts, Ctrl+End/Home leave the feed.
+  // The WAI-ARIA feed pattern: Page Down/Up (and J/K, as feed readers do) move between
+  // posts, Ctrl+End/Home leave the feed. J/K only on the post itself, never while typing.
   feed.addEventListener("keydown", (event) => {
     const current = event.target.closest("article");
     if (!current || current.parentElement !== feed) return;
+    const plain = event.target === current && !event.ctrlKey && !event.metaKey && !event.altKey;
     let target = null;
-    if (event.key === "PageDown") target = current.nextElementSibling;
-    else if (event.key === "PageUp") target = current.previousElementSibling;
+    if (event.key === "PageDown" || (plain && event.key === "j")) target = current.nextElementSibling;
+    else if (event.key === "PageUp" || (plain && event.key === "k")) target = current.previousElementSibling;
     else if (event.ctrlKey && event.key === "End") target = document.getElementById("feed-end");
     else if (event.ctrlKey && event.key === "Home") target = document.getElementById("content");
     if (!target) return;
