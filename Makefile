@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck check-tests demo clean
+.PHONY: run test lint typecheck check-tests demo clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ typecheck: $(TEST_STAMP)
 
 check-tests: $(TEST_STAMP)
 	$(BIN)/pytest
+
+## Extract the reader pages' strings and merge them into every catalogue (docs/translating.md).
+messages: $(STAMP)
+	$(BIN)/python -m liveticker.web.catalogues update
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
