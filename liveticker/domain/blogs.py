@@ -67,6 +67,20 @@ def list_public_blogs(session: Session, *, limit: int = 50) -> list[Blog]:
     )
 
 
+def public_translations(session: Session, *, blog: Blog) -> list[Blog]:
+    """The blog's siblings in other languages that readers may see, in the order the desk
+    named them: a draft sibling, even its slug, stays unseen until it is published."""
+    wanted = [slug for slug in blog.translations if slug != blog.slug]
+    if not wanted:
+        return []
+    found = {
+        sibling.slug: sibling
+        for sibling in session.scalars(select(Blog).where(Blog.slug.in_(wanted)))
+        if permissions.can_see_blog(None, sibling)
+    }
+    return [found[slug] for slug in wanted if slug in found]
+
+
 def create_blog(session: Session, *, actor: Actor | None, data: BlogCreate) -> Blog:
     """A new draft blog (editors); it logs nothing until it is published."""
     actor = permissions.require_editor(actor)

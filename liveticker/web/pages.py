@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from liveticker.domain import blogs, notes, permissions, posts, times
+from liveticker.domain import blogs, languages, notes, permissions, posts, times
 from liveticker.domain.shortcodes import is_wellformed
 from liveticker.exceptions import NotFound
 from liveticker.storage.models import Blog, Post
@@ -91,12 +91,27 @@ def _shown_notes(session: DbSession, shown: list[Post]) -> dict[int, list[dict[s
     }
 
 
-def _etag(blog: Blog, request: Request, base: str) -> str:
-    """Strong validator from what the page is made of; no query beyond the blog row."""
-    key = "\n".join(
-        [str(blog.id), str(blog.version), request.url.path, request.url.query, base, ASSET_VERSION]
-    )
+def _etag(blog: Blog, request: Request, base: str, siblings: list[Blog] | None = None) -> str:
+    """Strong validator from what the page is made of: the blog row, and the siblings in
+    other languages it links (one indexed query, only for a blog that names any)."""
+    parts = [str(blog.id), str(blog.version), request.url.path, request.url.query, base]
+    parts += [ASSET_VERSION, *(f"{sibling.id}.{sibling.version}" for sibling in siblings or [])]
+    key = "\n".join(parts)
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def _alternates(blog: Blog, siblings: list[Blog], base: str) -> list[dict[str, str]]:
+    """The blog and its public siblings, each in its language: hreflang links for search
+    engines (each page names itself too), and the "read in" links for readers."""
+    return [
+        {
+            "language": sibling.language,
+            "name": languages.native_name(sibling.language),
+            "url": base + seo.blog_path(sibling),
+            "current": "1" if sibling.id == blog.id else "",
+        }
+        for sibling in ([blog, *siblings] if siblings else [])
+    ]
 
 
 def _cache_headers(blog: Blog, etag: str) -> dict[str, str]:
@@ -138,7 +153,8 @@ def blog_page(
     if before is not None:
         posts.decode_cursor(before)  # a bad cursor is a 400 even for a conditional request
     base = seo.base_url(request, settings)
-    headers = _cache_headers(blog, _etag(blog, request, base))
+    siblings = blogs.public_translations(session, blog=blog)
+    headers = _cache_headers(blog, _etag(blog, request, base, siblings))
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     page = posts.stream_page(session, blog=blog, before=before, limit=settings.page_size)
@@ -150,6 +166,7 @@ def blog_page(
         "notes": _shown_notes(session, shown),
         "base": base,
         "key_points": blogs.key_points_html(blog),
+        "alternates": _alternates(blog, siblings, base),
         "meta": seo.blog_meta(
             blog,
             shown,

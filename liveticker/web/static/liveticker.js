@@ -54,6 +54,7 @@
       menu = document.createElement("div");
       menu.className = "share-menu";
       menu.id = "share-menu";
+      menu.hidden = true;
       menu.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenu(true); });
       document.addEventListener("click", (event) => {
         if (menu && !menu.contains(event.target) && event.target !== menu.owner) closeMenu(false);
