@@ -179,6 +179,7 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     click.echo(f"Liveticker {__version__} on {url}  (database: {_safe_url(settings.database_url)})")
     if demo:
         click.echo(f"Demo blog: {url}blogs/{demo_content.LIVE_BLOG.blog.slug}")
+        click.echo(f"Demo blog in Arabic: {url}blogs/{demo_content.ARABIC_SLUG}")
     if login:
         click.echo(
             f"Demo login: {login[0]} / {login[1]}  (desk: {url}login, API: POST {url}api/v1/tokens)"
@@ -351,7 +352,10 @@ def demo() -> None:
         if not demo_content.needs_demo(session):
             raise click.ClickException("the database is not empty; the demo goes into a new one")
         info = demo_content.create_demo(session)
-    click.echo(f"demo blog /blogs/{info.blog_slug}; login {info.username} / {info.password}")
+    click.echo(
+        f"demo blogs /blogs/{info.blog_slug} and /blogs/{info.arabic_blog_slug} (Arabic); "
+        f"login {info.username} / {info.password}"
+    )
 
 
 @main.group()

@@ -1,4 +1,5 @@
-"""Demo content for `liveticker serve --demo`: a live blog, a closed one, and their accounts.
+"""Demo content for `liveticker serve --demo`: a live blog in English and in Arabic, a closed
+one, and their accounts.
 
 The stories, places and people are invented. Everything is written through the domain
 functions, then back-dated so the page reads like a story that has run since yesterday.
@@ -39,9 +40,11 @@ CREDIT = "Image: Liveticker demo/illustration"
 EDIT_DELAY = timedelta(minutes=24)
 DELETE_DELAY = timedelta(minutes=12)
 SOCIAL_LEAD = timedelta(minutes=3)
+ARABIC_SLUG = "storm-idris-arabic"  # the flood story from the Arabic desk (demo_arabic.py)
 
 
-def _image(name: str, *, alt: str, caption: str, credit: str = CREDIT) -> ImageInput:
+def demo_image(name: str, *, alt: str, caption: str, credit: str = CREDIT) -> ImageInput:
+    """One of the demo's illustrations in web/static/demo/."""
     return ImageInput(url=f"/static/demo/{name}.svg", alt=alt, caption=caption, credit=credit)
 
 
@@ -70,10 +73,14 @@ class DemoBlog:
     key_points: tuple[str, ...] = ()
     closed_minutes_ago: int | None = None
     closing_message: str = ""
+    language: str = "en"
+    translations: tuple[str, ...] = ()  # the slugs of the same story in other languages
+    theme: str = ""
 
 
 LIVE_BLOG = DemoBlog(
     minutes_ago=1230,
+    translations=(ARABIC_SLUG,),
     blog=BlogCreate(
         slug="storm-idris-elde-floods",
         title="Storm Idris: river Elde bursts its banks in Marrow and Hollin",
@@ -82,7 +89,7 @@ LIVE_BLOG = DemoBlog(
             "record level. Rescue crews are working street by street in the lower valley."
         ),
         labels=["Weather", "Elde Valley"],
-        lead_image=_image(
+        lead_image=demo_image(
             "flood-river",
             alt="Illustration: brown floodwater around houses at the edge of a town, "
             "under dark rain clouds",
@@ -141,7 +148,7 @@ LIVE_BLOG = DemoBlog(
                 "and flooded the cellars behind it."
             ),
             images=(
-                _image(
+                demo_image(
                     "sandbags-bridge",
                     alt="Illustration: a wall of sandbags and two traffic cones in front of "
                     "a three-arched stone bridge over a swollen river",
@@ -174,7 +181,7 @@ LIVE_BLOG = DemoBlog(
                 "The map below shows the area the fire service says is affected."
             ),
             images=(
-                _image(
+                demo_image(
                     "river-bend-map",
                     alt="Illustrated map: a river bend with a hatched flood zone on both "
                     "banks, a bridge, and a red marker at the crossing",
@@ -232,7 +239,7 @@ LIVE_BLOG = DemoBlog(
                 "road out runs along the riverbank."
             ),
             images=(
-                _image(
+                demo_image(
                     "rescue-boat",
                     alt="Illustration: three rescuers in helmets and red life jackets in an "
                     "orange inflatable boat, in floodwater in front of houses",
@@ -285,7 +292,7 @@ LIVE_BLOG = DemoBlog(
                 "the cellars of the old town will take *days*, not hours."
             ),
             images=(
-                _image(
+                demo_image(
                     "night-lights",
                     alt="Illustration: a fire engine with flashing blue lights and a pump "
                     "under an amber lamp in a dark, flooded street",
@@ -356,7 +363,7 @@ CLOSED_BLOG = DemoBlog(
             "crews and the operator agreed a new rota."
         ),
         labels=["Transport", "Port Callow"],
-        lead_image=_image(
+        lead_image=demo_image(
             "harbour-morning",
             alt="Illustration: a white ferry with a red funnel crossing calm water towards a "
             "wooden pier at sunrise",
@@ -408,6 +415,7 @@ CLOSED_BLOG = DemoBlog(
 class DemoInfo:
     blog_slug: str
     closed_blog_slug: str
+    arabic_blog_slug: str
     username: str
     password: str
     reporter_username: str
@@ -444,6 +452,10 @@ def create_demo(session: Session) -> DemoInfo:
     desk = Actor.of(editor)
     closed = _create_blog(session, desk, CLOSED_BLOG, started)
     live = _create_blog(session, desk, LIVE_BLOG, started)
+    # Imported here: the Arabic story is written with this module's DemoBlog and DemoPost.
+    from liveticker.domain.demo_arabic import ARABIC_BLOG
+
+    arabic = _create_blog(session, desk, ARABIC_BLOG, started)
     teams.join(session, blog=live, user_id=reporter.id, added_by=editor.id)
     draft = create_post(session, actor=Actor.of(reporter), blog=live, data=REPORTER_DRAFT)
     _backdate(session, started, started - timedelta(minutes=REPORTER_DRAFT_MINUTES_AGO), draft)
@@ -451,11 +463,17 @@ def create_demo(session: Session) -> DemoInfo:
     from liveticker.domain import demo_notes
 
     readers = demo_notes.create_community(
-        session, strike=closed, flood=live, started=started, threshold=DEMO_WRITING_IMPACT
+        session,
+        strike=closed,
+        flood=live,
+        arabic=arabic,
+        started=started,
+        threshold=DEMO_WRITING_IMPACT,
     )
     return DemoInfo(
         blog_slug=LIVE_BLOG.blog.slug,
         closed_blog_slug=CLOSED_BLOG.blog.slug,
+        arabic_blog_slug=ARABIC_BLOG.blog.slug,
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         reporter_username=REPORTER_USERNAME,
@@ -465,6 +483,9 @@ def create_demo(session: Session) -> DemoInfo:
 
 def _create_blog(session: Session, desk: Actor, story: DemoBlog, started: datetime) -> Blog:
     blog = create_blog(session, actor=desk, data=story.blog)
+    blog.language = story.language
+    blog.translations = list(story.translations)
+    blog.theme = story.theme
     if story.key_points:
         set_key_points(
             session, actor=desk, blog=blog, data=KeyPointsInput(items=list(story.key_points))

@@ -3,8 +3,9 @@
 Twelve readers in two camps (for the ferry crews, for the harbour board) rated the notes
 on the ferry strike's posts over two days; the scorer has learned their viewpoints from
 that. On the flood blog, a note both camps found helpful is shown under its post, and
-one only the crews' side liked waits for ratings. Every note and rating is written through
-the domain, and the statuses come from real scoring runs, as on a newsroom's site.
+one only the crews' side liked waits for ratings; the Arabic flood blog shows a helpful
+one in Arabic. Every note and rating is written through the domain, and the statuses come
+from real scoring runs, as on a newsroom's site.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ STRIKE_NOTES: tuple[tuple[str, tuple[str, str]], ...] = (
     ("The island's school was closed for the whole month.", ("N", "N")),
 )
 LEVELS = {"H": "HELPFUL", "N": "NOT_HELPFUL"}
-# The flood blog's notes: on which post, the text, how each camp rated it.
+# The flood blogs' notes: on which post, the text, how each camp rated it.
 FLOOD_NOTES: tuple[tuple[str, str, tuple[str, str]], ...] = (
     (
         "River passes its record level at Marrow",
@@ -56,6 +57,13 @@ FLOOD_NOTES: tuple[tuple[str, str, tuple[str, str]], ...] = (
         "'The next twelve hours are critical'",
         "The fire service had asked for more crews a month ago and was turned down.",
         ("H", "N"),
+    ),
+    (
+        "النهر يتجاوز أعلى منسوب مسجّل له في مارو",
+        "سُجّل الرقم القياسي في مارس/آذار 2024 (4.51 م) عند طاحونة إلده، على بعد 2 كم أعلى "
+        "النهر، أما قراءة اليوم (4.62 م) فمن مقياس البلدة الذي يسجّل قراءات أعلى. الرقمان "
+        "غير قابلين للمقارنة.",
+        ("H", "H"),
     ),
 )
 STABLE = timedelta(minutes=31)  # past the 30 minutes a Helpful note holds before it shows
@@ -76,7 +84,13 @@ def _note(text: str, *, story: str) -> NoteCreate:
 
 
 def create_community(
-    session: Session, *, strike: Blog, flood: Blog, started: datetime, threshold: int
+    session: Session,
+    *,
+    strike: Blog,
+    flood: Blog,
+    arabic: Blog,
+    started: datetime,
+    threshold: int,
 ) -> list[str]:
     """The readers, their notes and ratings, and the two scoring runs that decided them;
     returns the readers' aliases (password DEMO_PASSWORD)."""
@@ -134,7 +148,7 @@ def create_community(
 
     flood_posts = {
         post.headline: post
-        for post in session.scalars(select(Post).where(Post.blog_id == flood.id))
+        for post in session.scalars(select(Post).where(Post.blog_id.in_((flood.id, arabic.id))))
     }
     noted = started - timedelta(hours=3)
     for n, (headline, text, sides) in enumerate(FLOOD_NOTES):

@@ -20,6 +20,7 @@ from liveticker.storage.database import Database
 from liveticker.storage.models import Blog, Post, Revision, User, utcnow
 
 STATIC = Path(liveticker.__file__).parent / "web" / "static"
+ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
 
 @pytest.fixture
@@ -211,3 +212,61 @@ def test_the_demo_community_shows_a_bridging_note_and_holds_a_one_sided_one(
     assert reader.role == "reader"
     waiting = notes.needs_your_help(session, actor=Actor.of(reader))
     assert [note.id for note in waiting] == [one_sided.id]
+
+
+def test_the_arabic_blog_tells_the_flood_story_right_to_left(
+    session: Session, info: demo.DemoInfo
+) -> None:
+    english = get_blog(session, slug=info.blog_slug, actor=None)
+    arabic = get_blog(session, slug=info.arabic_blog_slug, actor=None)
+    assert arabic.status == "live"
+    assert (arabic.language, arabic.theme) == ("ar", "night-desk")
+    assert (english.language, english.theme) == ("en", "")
+    assert arabic.translations == [english.slug]
+    assert english.translations == [arabic.slug]
+    # Written in Arabic: the title, the standfirst, the labels, the key points, the image.
+    assert arabic.lead_image is not None
+    head = [arabic.title, arabic.standfirst, *arabic.labels, *arabic.key_points]
+    head += [arabic.lead_image[part] for part in ("alt", "caption", "credit")]
+    assert all(ARABIC_LETTER.search(text) for text in head), head
+    assert len(arabic.labels) == 2
+    assert 3 <= len(arabic.key_points) <= 5
+
+    published = _published(session, arabic)
+    assert 12 <= len(published) <= 15
+    assert sum(post.pinned for post in published) == 1
+    assert any(post.key_event for post in published)
+    assert all(ARABIC_LETTER.search(post.body) for post in published)
+    assert all(ARABIC_LETTER.search(post.headline) for post in published if post.headline)
+    images = [image for post in published for image in post.images]
+    assert images
+    assert all(ARABIC_LETTER.search(image["alt"] + image["caption"]) for image in images)
+    # Latin-script islands: the social card's handle and link, web addresses, phone numbers.
+    (card,) = [post.social for post in published if post.social]
+    assert ARABIC_LETTER.search(card["author_name"])
+    assert re.fullmatch(r"[A-Za-z0-9_]+", card["handle"])
+    assert card["url"].startswith("https://")
+    bodies = " ".join(post.body_html for post in published)
+    assert 'href="https://example.org/' in bodies
+    assert re.search(r"\d+\.\d+", bodies)
+    # A phone number keeps its order only isolated from the Arabic around it (U+2066..2069).
+    assert re.search("\u2066[\\d ]+\u2069", bodies)
+
+    times = sorted(post.published_at for post in published if post.published_at)
+    assert len(times) == len(published)
+    assert utcnow() - times[-1] < timedelta(minutes=15)
+    assert timedelta(hours=12) < utcnow() - times[0] < timedelta(hours=22)
+
+
+def test_the_arabic_blog_shows_a_readers_note_in_arabic(
+    session: Session, info: demo.DemoInfo
+) -> None:
+    from liveticker.domain import notes
+    from liveticker.storage.models import Note
+
+    arabic = get_blog(session, slug=info.arabic_blog_slug, actor=None)
+    (note,) = session.scalars(select(Note).where(Note.blog_id == arabic.id)).all()
+    assert ARABIC_LETTER.search(note.text)
+    assert note.status == notes.HELPFUL
+    shown = notes.shown_notes(session, post_ids=[note.post_id])
+    assert [shown_note.id for shown_note in shown[note.post_id]] == [note.id]

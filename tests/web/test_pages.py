@@ -681,7 +681,7 @@ def test_demo_pages_are_well_formed(client: TestClient, database: Any) -> None:
 
     with database.transaction() as session:
         demo = create_demo(session)
-    for slug in (demo.blog_slug, demo.closed_blog_slug):
+    for slug in (demo.blog_slug, demo.closed_blog_slug, demo.arabic_blog_slug):
         _, tree = get_page(client, f"/blogs/{slug}")
         assert_accessible_structure(tree)
         articles = feed_articles(tree)
