@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from liveticker.web import i18n
 from tests.conftest import Account
 from tests.web.htmltree import Node, parse
 
@@ -103,7 +104,9 @@ def assert_feed(tree: Node, *, first_position: int, total: int) -> list[Node]:
     feed = tree.find(role="feed")
     assert feed is not None
     assert feed.get("aria-busy") == "false"
-    assert feed.get("aria-label") == "Live updates"
+    html = tree.find("html")
+    language = i18n.language((html.get("lang") if html is not None else None) or "en")
+    assert feed.get("aria-label") == language.gettext("Live updates")
     for offset, article in enumerate(articles):
         assert article.get("aria-posinset") == str(first_position + offset)
         assert article.get("aria-setsize") == str(total)
@@ -117,7 +120,7 @@ def assert_feed(tree: Node, *, first_position: int, total: int) -> list[Node]:
         # The "Skip to next post" link is the first thing in each post.
         first = next(c for c in article.children if isinstance(c, Node))
         assert first.tag == "a"
-        assert first.text == "Skip to next post"
+        assert first.text == language.gettext("Skip to next post")
         target = first.get("href")
         following = articles[offset + 1].get("id") if offset + 1 < len(articles) else "feed-end"
         assert target == f"#{following}"
