@@ -50,7 +50,6 @@ BLOG_HEIGHT = 800
 POST_HEIGHT = 400
 MAX_URL = 2000
 MAX_SIZE = 100_000
-OEMBED_CACHE = "public, max-age=300"
 # Our page URLs: a blog, a post, either's embed, or a short link (`/p/{code}`).
 _PAGE_PATH = re.compile(r"/blogs/([^/]{1,80})(?:/posts/([0-9]{1,10}))?(?:/embed)?/?")
 _SHORT_PATH = re.compile(r"/p/([^/]{1,40})/?")
@@ -156,8 +155,8 @@ def oembed(request: Request, session: DbSession, settings: AppSettings) -> Respo
         status = 404 if isinstance(error, Gone) else error.status_code
         code = "not_found" if isinstance(error, Gone) else error.code
         return _error(status, code, error.message, field=error.field)
+    # The page's lifetimes: the answer holds a post's title, which a deletion must take away.
     headers = _cache_headers(blog, _etag(blog, request, base))
-    headers["Cache-Control"] = OEMBED_CACHE
     headers["Access-Control-Allow-Origin"] = "*"  # public data: browsers may ask too
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)

@@ -73,7 +73,7 @@ def host_page(live_server: LiveServer, blog: dict[str, Any]) -> Iterator[str]:
     )
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Security-Policy", policy)
@@ -81,7 +81,7 @@ def host_page(live_server: LiveServer, blog: dict[str, Any]) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(html)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
