@@ -2,7 +2,8 @@
    <div data-liveticker="https://host/blogs/slug"> (a blog's or a post's URL) becomes an
    iframe of that URL's /embed, as tall as its content: the frame reports its height
    (static/embed-frame.js) and only a message from that frame, at its origin, is believed.
-   Optional: data-max-width, data-max-height (pixels). No inline code: any CSP may load it. */
+   Optional: data-title (the iframe's name until the frame says it), data-max-width,
+   data-max-height (pixels). No inline code: a strict CSP may load it. */
 (() => {
   "use strict";
   const frames = new Map(); // iframe → the origin its messages must come from
@@ -26,7 +27,8 @@
     url.pathname = url.pathname.replace(/\/+$/, "").replace(/\/embed$/, "") + "/embed";
     const frame = document.createElement("iframe");
     frame.src = url.href;
-    frame.title = box.getAttribute("data-title") || box.textContent.trim() || "Live blog";
+    const named = box.getAttribute("data-title") || box.textContent.trim() || "Live blog";
+    frame.title = named.slice(0, 200);
     frame.loading = "lazy";
     frame.setAttribute("allow", "clipboard-write");
     // Scripts and its own origin (for the live stream); links may open tabs; nothing more,
