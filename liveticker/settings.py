@@ -99,6 +99,15 @@ class Settings:
         ),
     )
     site_name: str = field(default="Liveticker", metadata=_meta("Site name in pages and feeds."))
+    embed_frame_ancestors: str = field(
+        default="*",
+        metadata=_meta(
+            "Sites that may frame the embeddable live widget (`/blogs/{slug}/embed`): "
+            "Content-Security-Policy frame-ancestors sources separated by spaces, e.g. "
+            "`https://news.example.org https://*.example.com`; `*` for any. Every other "
+            "page may never be framed."
+        ),
+    )
     default_language: str = field(
         default="en",
         metadata=_meta(

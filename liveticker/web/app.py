@@ -34,6 +34,7 @@ from liveticker.web import (
     desk,
     desk_blogs,
     desk_live,
+    embed,
     errors,
     i18n,
     open_data,
@@ -229,6 +230,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(api_docs.router)
     app.include_router(open_data.router)
     app.include_router(pages.router)
+    app.include_router(embed.router)  # before /static: it serves the loader, /static/embed.js
     app.include_router(pages_notes.router)
     app.include_router(desk.router)
     app.include_router(desk_blogs.router)

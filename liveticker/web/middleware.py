@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liveticker.asgi import NOT_A_PAGE_HEADERS, send_whole
+from liveticker.exceptions import Misconfigured
 from liveticker.web.deps import SESSION_COOKIE
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -97,6 +99,38 @@ _SESSION_COOKIE = f"{SESSION_COOKIE}=".encode()
 HSTS = b"max-age=31536000"  # a year; not includeSubDomains: other hosts are not ours to bind
 
 
+# What a frame-ancestors source may be: `*`, a keyword, a scheme, or a host with optional
+# scheme, wildcard subdomain, port and path. Nothing that could end the directive.
+_FRAME_SOURCE = re.compile(
+    r"""\* | '(self|none)' | [a-z][a-z0-9+.-]*:
+    | ([a-z][a-z0-9+.-]*://)? (\*\.)? [a-z0-9.-]+ (:(\d+|\*))? (/[^\s;,']*)?""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def framable_policy(ancestors: str) -> str:
+    """The page policy for a page other sites may frame (the embed): `ancestors` is a
+    space-separated frame-ancestors source list (the operator's `embed_frame_ancestors`).
+    Misconfigured for anything else, which could smuggle in a directive of its own."""
+    sources = ancestors.split()
+    if not sources or not all(_FRAME_SOURCE.fullmatch(source) for source in sources):
+        raise Misconfigured(
+            "LIVETICKER_EMBED_FRAME_ANCESTORS must be frame-ancestors sources separated by "
+            f"spaces (`*`, `'self'`, `https://news.example.org`), got {ancestors!r}"
+        )
+    return PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(sources))
+
+
+def _frames_nothing(policy: bytes) -> bool:
+    """Does this Content-Security-Policy forbid all framing (or not speak of it)? Only a
+    policy that names its own frame ancestors may go without X-Frame-Options: DENY."""
+    for directive in policy.split(b";"):
+        name, _, value = directive.strip().partition(b" ")
+        if name.lower() == b"frame-ancestors":
+            return value.strip() == b"'none'"
+    return True
+
+
 def security_headers(scope: Scope, send: Send) -> Send:
     """`send`, adding the security headers to the response start where a route did not
     set its own: every response of the site, streams and error pages included."""
@@ -125,7 +159,10 @@ def security_headers(scope: Scope, send: Send) -> Send:
                 add(b"content-security-policy", policy)
             for name, value in NOT_A_PAGE_HEADERS:
                 add(name, value)
-            if html:
+            # Old browsers know only X-Frame-Options; a page that lets others frame it (the
+            # embed) says so in its own policy, which DENY would overrule.
+            own_policy = next((v for n, v in headers if n == b"content-security-policy"), None)
+            if html and (own_policy is None or _frames_nothing(own_policy)):
                 add(b"x-frame-options", b"DENY")
             if https:
                 add(b"strict-transport-security", HSTS)

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -48,6 +49,8 @@ class PageMeta:
     tags: list[tuple[str, str, str]]  # (attribute, key, content): property= or name=
     json_ld: Markup
     feed: str = ""  # the blog's Atom feed for <link rel="alternate"> (a path: the page weighs)
+    oembed: str = ""  # the page's oEmbed answer for discovery (a path, like the feed)
+    title: str = ""  # what the oEmbed link is titled: the blog's or the post's title
 
 
 def base_url(request: Request, settings: Settings) -> str:
@@ -75,6 +78,11 @@ def feed_path(blog: Blog) -> str:
 
 def post_path(post: Post) -> str:
     return f"/blogs/{post.blog.slug}/posts/{post.id}"
+
+
+def oembed_path(url: str) -> str:
+    """Where an oEmbed consumer asks about the page at `url` (absolute, as oEmbed wants)."""
+    return "/oembed?" + urlencode({"url": url, "format": "json"})
 
 
 def post_title(post: Post) -> str:
@@ -184,6 +192,8 @@ def blog_meta(
         ),
         json_ld=script_json(_live_blog(blog, posts, base=base, site_name=site_name)),
         feed=feed_path(blog),
+        oembed=oembed_path(url),
+        title=blog.title,
     )
 
 
@@ -218,4 +228,6 @@ def post_meta(post: Post, *, base: str, site_name: str) -> PageMeta:
         ),
         json_ld=script_json(data),
         feed=feed_path(blog),
+        oembed=oembed_path(url),
+        title=post_title(post),
     )
