@@ -93,7 +93,8 @@ def _render(
 
 def _count_strings() -> str:
     """The note form's character count in the page's language, for note-form.js: each
-    plural form by CLDR category ("one", "few", "other"), %(n)s the count, as JSON."""
+    plural form by CLDR category ("one", "few", "other"), %(n)s the count, as JSON with the
+    language whose categories they are."""
     language = i18n.current()
     forms: dict[str, dict[str, str]] = {"left": {}, "over": {}}
     messages = {
@@ -104,7 +105,7 @@ def _count_strings() -> str:
         category = str(language.locale.plural_form(sample))
         for key, (singular, plural) in messages.items():
             forms[key].setdefault(category, language.ngettext(singular, plural, sample))
-    return json.dumps(forms, ensure_ascii=False)
+    return json.dumps({"lang": language.tag, **forms}, ensure_ascii=False)
 
 
 def _redirect(path: str) -> Response:

@@ -65,27 +65,37 @@ GERMAN_PLURALS = {
 }
 
 
-@pytest.fixture
-def german(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """i18n reads the German test catalogue under a temporary folder (and nothing else)."""
-    catalogue = Catalog(locale="de")
-    for msgid, msgstr in GERMAN.items():
+def use_catalogue(
+    monkeypatch: pytest.MonkeyPatch,
+    root: Path,
+    language: str,
+    messages: dict[str, str],
+    plurals: dict[tuple[str, str], tuple[str, ...]],
+) -> None:
+    """i18n reads a test-only catalogue for `language` under `root` (and no other)."""
+    catalogue = Catalog(locale=language)
+    for msgid, msgstr in messages.items():
         catalogue.add(msgid, msgstr)
-    for pair, forms in GERMAN_PLURALS.items():
+    for pair, forms in plurals.items():
         catalogue.add(pair, forms)
-    folder = tmp_path / "locale" / "de" / "LC_MESSAGES"
+    folder = root / "locale" / language / "LC_MESSAGES"
     folder.mkdir(parents=True)
     with (folder / "messages.po").open("wb") as po:
         write_po(po, catalogue)
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
-    _forget_catalogues()
-    yield
-    _forget_catalogues()  # monkeypatch puts LOCALE_DIR back next; nothing read in between
+    monkeypatch.setattr(i18n, "LOCALE_DIR", root / "locale")
+    forget_catalogues()
 
 
-def _forget_catalogues() -> None:
+def forget_catalogues() -> None:
     i18n._translations.cache_clear()
     i18n.language.cache_clear()
+
+
+@pytest.fixture
+def german(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    use_catalogue(monkeypatch, tmp_path, "de", GERMAN, GERMAN_PLURALS)
+    yield
+    forget_catalogues()  # monkeypatch puts LOCALE_DIR back next; nothing reads in between
 
 
 @pytest.fixture
@@ -114,7 +124,7 @@ def html_tag(page: str) -> str:
     return match.group(0)
 
 
-def count_strings(page: str) -> dict[str, dict[str, str]]:
+def count_strings(page: str) -> dict[str, Any]:
     match = re.search(r'data-count-strings="([^"]*)"', page)
     assert match is not None, "no note form"
     return dict(json.loads(html.unescape(match.group(1))))
@@ -270,6 +280,7 @@ def test_the_note_form_counts_in_the_languages_plural_categories(
     page = client.get(f"/blogs/storm/posts/{post['id']}/notes")
     strings = count_strings(page.text)
     # Arabic has all six CLDR categories; without a catalogue each says the English.
+    assert strings["lang"] == "ar"  # whose categories the script picks from
     assert set(strings["left"]) == {"zero", "one", "two", "few", "many", "other"}
     assert strings["left"]["one"] == "%(n)s character left."
     assert strings["over"]["few"] == "%(n)s characters too many."
