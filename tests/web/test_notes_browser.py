@@ -254,10 +254,10 @@ def test_the_note_forms_count_picks_the_pages_plural_forms(
     forms = tuple(f"{category}:%(n)s" for category in ARABIC_CATEGORIES)
     plural = ("%(n)s character left.", "%(n)s characters left.")
     use_catalogue(monkeypatch, tmp_path, "ar", {}, {plural: forms})
-    api = httpx.Client(base_url=site.url, headers=site.editor, timeout=10)
-    assert api.post("/api/v1/blogs", json={"slug": "sadd", "title": "السد"}).is_success
-    assert api.post("/api/v1/blogs/sadd/publish").is_success
-    post = api.post("/api/v1/blogs/sadd/posts", json={"body": "السد صامد."}).json()
+    with httpx.Client(base_url=site.url, headers=site.editor, timeout=10) as api:
+        assert api.post("/api/v1/blogs", json={"slug": "sadd", "title": "السد"}).is_success
+        assert api.post("/api/v1/blogs/sadd/publish").is_success
+        post = api.post("/api/v1/blogs/sadd/posts", json={"body": "السد صامد."}).json()
     with site.database.transaction() as session:
         blog = session.scalar(select(Blog).where(Blog.slug == "sadd"))
         assert blog is not None
@@ -277,6 +277,7 @@ def test_the_note_forms_count_picks_the_pages_plural_forms(
         for length, shown in ((278, "two:2"), (279, "one:1"), (275, "few:5"), (280, "zero:0")):
             page.get_by_label("Your note").fill("س" * length)
             assert count.inner_text() == shown
+        _shot(page, "notes-write-arabic-phone")
     finally:
         context.close()
         forget_catalogues()
