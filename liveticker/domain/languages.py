@@ -54,3 +54,10 @@ def native_name(tag: str) -> str:
     locale = _locale(tag)
     name = locale.get_display_name(locale) if locale is not None else None
     return name or tag
+
+
+def N_(message: str) -> str:
+    """Marks an English text for the catalogues where it is written (a code's label, a fixed
+    message); the page that shows it translates it then, in its own language. The name is
+    gettext's for this, which extraction (pybabel's default keywords) looks for."""
+    return message

@@ -23,6 +23,7 @@ from liveticker.domain.inputs import ReaderSignUp
 from liveticker.domain.sessions import SignedIn
 from liveticker.exceptions import LivetickerError, ValidationFailed
 from liveticker.storage.models import Blog
+from liveticker.web import i18n
 from liveticker.web.deps import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -101,9 +102,13 @@ def page(
         "error": None,
         **context,
     }
-    return services.templates.TemplateResponse(
-        request, template, full, status_code=status, headers=PRIVATE_HEADERS
-    )
+    # A reader's page (sign-in, sign-up) speaks the site's language; the desk, English.
+    reader = template.startswith("notes/")
+    language = services.settings.default_language if reader else i18n.SOURCE_LANGUAGE
+    with i18n.speaking(language):
+        return services.templates.TemplateResponse(
+            request, template, full, status_code=status, headers=PRIVATE_HEADERS
+        )
 
 
 def blog_of(session: Session, me: SignedIn, slug: str) -> Blog:
@@ -242,7 +247,9 @@ async def signup(request: Request, session: DbSession, services: AppServices) ->
     settings = services.settings
     try:
         if password != form.get("again", ""):
-            raise ValidationFailed("the two passwords differ", field="again")
+            with i18n.speaking(settings.default_language):  # the sign-up page's language
+                message = i18n.gettext("the two passwords differ")
+            raise ValidationFailed(message, field="again")
         try:
             data = ReaderSignUp(alias=alias, password=password)
         except ValidationError as exc:

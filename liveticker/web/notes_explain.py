@@ -1,6 +1,9 @@
 """How a note was decided, in plain words from the engine's recorded rules and numbers,
 and a blog's notes plot (intercept × viewpoint factor, with the thresholds) as SVG
 geometry: what the note's page and the admins' plot page show.
+
+The words are in the language the page speaks (web/i18n.py), so call these inside its
+`speaking()`; the admins' plot stays in English.
 """
 
 from __future__ import annotations
@@ -9,30 +12,58 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from liveticker.domain import notes
+from liveticker.domain.languages import N_
+from liveticker.domain.notes_labels import LABELS, STATUS_TEXT
 from liveticker.storage.models import Note
+from liveticker.web import i18n
+
+# -- a code in words ---------------------------------------------------------------------------
+
+
+def label(code: str) -> str:
+    """A status's, classification's, reason's or tag's words in the page's language; a code
+    without words (one the engine adds later) as it is, never as markup."""
+    english = LABELS.get(code)
+    return i18n.gettext(english) if english is not None else code
+
+
+def status_text(code: str) -> str:
+    """A status where it stands alone: what it means for the post ("Helpful: shown under the
+    post")."""
+    english = STATUS_TEXT.get(code)
+    return i18n.gettext(english) if english is not None else label(code)
+
 
 # -- how a note was decided, in plain words ---------------------------------------------------
 
 
-def _number(value: float) -> str:
-    return f"{value:.2f}".replace("-", "−")
+def _number(value: float, digits: int = 2) -> str:
+    """A decimal as the page's language writes it ("0,47" in German), with a true minus."""
+    pattern = "0." + "0" * digits
+    return format_decimal(value, format=pattern, locale=i18n.current().locale).replace("-", "−")
 
 
 def _pair(value: float, limit: float) -> tuple[str, str]:
     """A value and the limit it was held to, with the decimals it takes to tell them apart."""
     for digits in (2, 3, 4):
-        shown = f"{value:.{digits}f}", f"{limit:.{digits}f}"
+        shown = _number(value, digits), _number(limit, digits)
         if shown[0] != shown[1]:
             break
-    return shown[0].replace("-", "−"), shown[1].replace("-", "−")
+    return shown
 
 
 def explain(note: Note) -> list[str]:
     """The last scoring run's recorded rules for a note, as sentences with its numbers: each
     rule that changed the note, in the run's order, and last the one that decided it."""
     if not note.decided_by:
-        return ["Not scored yet: the site scores notes every few minutes, once readers rate them."]
+        return [
+            i18n.gettext(
+                "Not scored yet: the site scores notes every few minutes, once readers rate them."
+            )
+        ]
     names = [name for rule in note.rules for name in str(rule).split(",") if name]
     names = [name for name in dict.fromkeys(names) if name not in (note.decided_by, "InitialNMR")]
     return [_sentence(name, note) for name in [*names, note.decided_by]]
@@ -41,88 +72,131 @@ def explain(note: Note) -> list[str]:
 def _sentence(name: str, note: Note) -> str:
     from liveticker.scoring import constants as k  # the engine pulls numpy: only when asked
 
+    _ = i18n.gettext
     i, f, top = note.intercept, note.factor, note.intercept_max
     if name == "GeneralCRH" and i is not None and f is not None:
         value, limit = _pair(i, k.CRH_THRESHOLD)
-        return (
-            f"Rated helpful by people who usually disagree: intercept {value} ≥ {limit}, "
-            f"viewpoint factor {_number(f)}."
-        )
+        return _(
+            "Rated helpful by people who usually disagree: intercept %(value)s ≥ %(limit)s, "
+            "viewpoint factor %(factor)s."
+        ) % {"value": value, "limit": limit, "factor": _number(f)}
     if name == "GeneralCRNH" and i is not None and f is not None:
         value, limit = _pair(
             i, k.CRNH_THRESHOLD_INTERCEPT + k.CRNH_THRESHOLD_FACTOR_MULTIPLIER * abs(f)
         )
-        return (
-            f"Rated not helpful: intercept {value} ≤ {limit}, the limit for its viewpoint "
-            f"factor {_number(f)} ({_number(k.CRNH_THRESHOLD_INTERCEPT)} − "
-            f"{abs(k.CRNH_THRESHOLD_FACTOR_MULTIPLIER):.1f} × {abs(f):.2f})."
-        )
+        return _(
+            "Rated not helpful: intercept %(value)s ≤ %(limit)s, the limit for its viewpoint "
+            "factor %(factor)s (%(floor)s − %(slope)s × %(size)s)."
+        ) % {
+            "value": value,
+            "limit": limit,
+            "factor": _number(f),
+            "floor": _number(k.CRNH_THRESHOLD_INTERCEPT),
+            "slope": _number(abs(k.CRNH_THRESHOLD_FACTOR_MULTIPLIER), 1),
+            "size": _number(abs(f)),
+        }
     if name == "UcbCRNH" and top is not None:
         value, limit = _pair(top, k.CRNH_THRESHOLD_UCB_INTERCEPT)
-        return (
-            f"Rated not helpful: even the top of its intercept's likely range, {value}, is "
-            f"below {limit}."
-        )
+        return _(
+            "Rated not helpful: even the top of its intercept's likely range, %(value)s, is "
+            "below %(limit)s."
+        ) % {"value": value, "limit": limit}
     if name == "NmCRNH" and i is not None:
         value, limit = _pair(i, k.CRNH_THRESHOLD_NM_INTERCEPT)
-        return (
+        return _(
             "Rated not helpful: a note saying a post is not misleading needs an intercept of "
-            f"at least {limit}; it has {value}."
-        )
+            "at least %(limit)s; it has %(value)s."
+        ) % {"value": value, "limit": limit}
     if name == "GeneralCRHInertia" and i is not None:
         value, limit = _pair(i, k.CRH_THRESHOLD - k.CRH_INERTIA_DELTA)
-        return (
+        return _(
             "Still helpful: a note that was helpful stays so down to an intercept of "
-            f"{limit}; it has {value}."
-        )
+            "%(limit)s; it has %(value)s."
+        ) % {"value": value, "limit": limit}
     if name == "FilterLargeFactor" and f is not None:
-        return (
-            f"Not shown: its support comes mostly from one side (viewpoint factor "
-            f"{_number(f)}, beyond ±{k.FACTOR_THRESHOLD:.2f})."
-        )
+        return _(
+            "Not shown: its support comes mostly from one side (viewpoint factor "
+            "%(factor)s, beyond ±%(limit)s)."
+        ) % {"factor": _number(f), "limit": _number(k.FACTOR_THRESHOLD)}
     if name == "NmrDueToMinStableCrhTime" and note.status == notes.HELPFUL:
-        return (
-            f"Shown once it had stayed helpful for the {_minutes(k)} minutes a newly helpful "
-            "note waits."
-        )
+        minutes = _minutes(k)
+        return i18n.ngettext(
+            "Shown once it had stayed helpful for the %(n)s minute a newly helpful note waits.",
+            "Shown once it had stayed helpful for the %(n)s minutes a newly helpful note waits.",
+            minutes,
+        ) % {"n": minutes}
     if name == "InitialNMR" and i is not None:
-        return (
-            f"Needs more ratings: its intercept, {_number(i)}, has not reached the "
-            f"{k.CRH_THRESHOLD:.2f} needed to be shown, nor fallen to the limit for not helpful."
-        )
-    return _PLAIN.get(name, "Decided by the scoring rule {name}.").format(
-        k=k, name=name, minutes=_minutes(k)
-    )
+        return _(
+            "Needs more ratings: its intercept, %(value)s, has not reached the %(limit)s "
+            "needed to be shown, nor fallen to the limit for not helpful."
+        ) % {"value": _number(i), "limit": _number(k.CRH_THRESHOLD)}
+    return _plain(name, k)
 
 
 def _minutes(k: Any) -> int:
     return int(k.STABLE_CRH_REQUIRED_MILLIS // 60_000)
 
 
-# The rules whose sentence needs no number of the note ({k}: the engine's constants).
+def _plain(name: str, k: Any) -> str:
+    """The sentence of a rule that needs no number of the note, only the engine's."""
+    _ = i18n.gettext
+    if name in _PLAIN:
+        return _(_PLAIN[name])
+    if name == "InitialNMR":
+        needed = k.MIN_RATINGS_NEEDED
+        return i18n.ngettext(
+            "Needs more ratings: the site places a note once at least %(n)s reader has rated it.",
+            "Needs more ratings: the site places a note once at least %(n)s readers have rated it.",
+            needed,
+        ) % {"n": needed}
+    if name == "NmrDueToMinStableCrhTime":
+        minutes = _minutes(k)
+        return i18n.ngettext(
+            "Waiting: a newly helpful note is shown once it has stayed helpful for %(n)s minute.",
+            "Waiting: a newly helpful note is shown once it has stayed helpful for %(n)s minutes.",
+            minutes,
+        ) % {"n": minutes}
+    if name == "MinMinorityNetHelpful":
+        more = k.MIN_MINORITY_NET_HELPFUL_RATINGS
+        return i18n.ngettext(
+            "Held back: too few helpful ratings yet from the side that rates it least (it needs "
+            "%(n)s more helpful than not helpful).",
+            "Held back: too few helpful ratings yet from the side that rates it least (it needs "
+            "%(n)s more helpful than not helpful).",
+            more,
+        ) % {"n": more}
+    if name == "NoHighVolIntercept":
+        return _(
+            "Held back: without the most prolific raters its intercept falls below %(limit)s."
+        ) % {"limit": _number(k.CRH_THRESHOLD_NO_HIGH_VOL)}
+    if name == "NoCorrelatedIntercept":
+        return _(
+            "Held back: without raters who rate in step its intercept falls below %(limit)s."
+        ) % {"limit": _number(k.CRH_THRESHOLD_NO_CORRELATED)}
+    if name == "InsufficientExplanation":
+        tags, raters = k.MIN_TAGS_NEEDED_FOR_STATUS, k.MIN_RATINGS_TO_GET_TAG
+        return _(
+            "Held back: raters have not yet agreed on why; a status needs %(tags)s, each "
+            "chosen by at least %(raters)s."
+        ) % {
+            "tags": i18n.ngettext("%(n)s tag", "%(n)s tags", tags) % {"n": tags},
+            "raters": i18n.ngettext("%(n)s rater", "%(n)s raters", raters) % {"n": raters},
+        }
+    return _("Decided by the scoring rule %(name)s.") % {"name": name}
+
+
+# The rules whose sentence needs no number at all.
 _PLAIN = {
-    "InitialNMR": "Needs more ratings: the site places a note once at least "
-    "{k.MIN_RATINGS_NEEDED} readers have rated it.",
-    "RatioCRNH": "Rated not helpful: most raters on both sides found it not helpful.",
-    "NmrDueToMinStableCrhTime": "Waiting: a newly helpful note is shown once it has stayed "
-    "helpful for {minutes} minutes.",
-    "TagFilter": "Not shown: raters gave it a not-helpful tag far more often than helpful "
-    "notes usually get.",
-    "FilterIncorrect": "Not shown: raters on different sides tagged it as incorrect.",
-    "MinMinorityNetHelpful": "Held back: too few helpful ratings yet from the side that rates "
-    "it least (it needs {k.MIN_MINORITY_NET_HELPFUL_RATINGS} more helpful than not helpful).",
-    "RaterBalance": "Held back: its helpful ratings come too unevenly from the two sides.",
-    "NoHighVolIntercept": "Held back: without the most prolific raters its intercept falls "
-    "below {k.CRH_THRESHOLD_NO_HIGH_VOL:.2f}.",
-    "NoCorrelatedIntercept": "Held back: without raters who rate in step its intercept falls "
-    "below {k.CRH_THRESHOLD_NO_CORRELATED:.2f}.",
-    "InsufficientExplanation": "Held back: raters have not yet agreed on why; a status needs "
-    "{k.MIN_TAGS_NEEDED_FOR_STATUS} tags, each chosen by at least {k.MIN_RATINGS_TO_GET_TAG} "
-    "raters.",
+    "RatioCRNH": N_("Rated not helpful: most raters on both sides found it not helpful."),
+    "TagFilter": N_(
+        "Not shown: raters gave it a not-helpful tag far more often than helpful notes usually get."
+    ),
+    "FilterIncorrect": N_("Not shown: raters on different sides tagged it as incorrect."),
+    "RaterBalance": N_("Held back: its helpful ratings come too unevenly from the two sides."),
     # Not scored at all (domain.notes_run's reasons):
-    "Removed": "Not scored: the site removed it.",
-    "PostNotPublic": "Not scored: its post is no longer published.",
-    "AuthorNotParticipating": "Not scored: its author's account no longer takes part.",
+    "Removed": N_("Not scored: the site removed it."),
+    "PostNotPublic": N_("Not scored: its post is no longer published."),
+    "AuthorNotParticipating": N_("Not scored: its author's account no longer takes part."),
 }
 
 

@@ -4,11 +4,13 @@ admins. Thin routes over domain.notes and domain.readers, as the JSON API is; ev
 posts and redirects, so all of it works without JavaScript.
 
 These pages differ per reader, so they are private (no-store) while the blog page, which
-links to them, stays public and cached.
+links to them, stays public and cached. Each speaks its blog's language (web/i18n.py), its
+form errors too; "Needs your help", across blogs, the site's default language.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,11 +27,12 @@ from liveticker.domain.inputs import (
     NoteCreate,
     RatingInput,
 )
+from liveticker.domain.languages import N_
 from liveticker.domain.markdown import render_plain
 from liveticker.domain.sessions import SignedIn
 from liveticker.exceptions import LivetickerError, ValidationFailed
 from liveticker.storage.models import Note, Post, User
-from liveticker.web import seo
+from liveticker.web import i18n, seo
 from liveticker.web.deps import (
     CSRF_FIELD,
     AnyUser,
@@ -39,17 +42,19 @@ from liveticker.web.deps import (
     MaybeSignedIn,
 )
 from liveticker.web.desk import MAX_FIELD, PRIVATE_HEADERS
-from liveticker.web.notes_explain import explain, plot
+from liveticker.web.notes_explain import explain, label, plot, status_text
 from liveticker.web.pages import ASSET_VERSION, TIME_HELPERS
 
 router = APIRouter(include_in_schema=False)
 
 # What a redirect after a successful form may announce: fixed texts, never user input.
 DONE = {
-    "rated": "Thank you: your rating is saved. You can change it at any time.",
-    "written": "Your note is saved. Other readers rate it now; it is shown under the post "
-    "once people who usually disagree both find it helpful.",
-    "deleted": "Your note is deleted.",
+    "rated": N_("Thank you: your rating is saved. You can change it at any time."),
+    "written": N_(
+        "Your note is saved. Other readers rate it now; it is shown under the post "
+        "once people who usually disagree both find it helpful."
+    ),
+    "deleted": N_("Your note is deleted."),
 }
 REASONS = {MISLEADING: MISLEADING_REASONS, NOT_MISLEADING: NOT_MISLEADING_REASONS}
 
@@ -61,22 +66,46 @@ def _render(
     context: dict[str, Any],
     *,
     me: SignedIn | None,
+    language: str,
     status: int = 200,
 ) -> Response:
-    full = {
-        "site_name": services.settings.site_name,
-        "asset_version": ASSET_VERSION,
-        **TIME_HELPERS,
-        "me": me,
-        "csrf_field": CSRF_FIELD,
-        "done": DONE.get(request.query_params.get("done", "")),
-        "error": None,
-        "form": {},
-        **context,
+    """The page in `language`: its blog's (or, for admins' pages, English)."""
+    done = DONE.get(request.query_params.get("done", ""))
+    with i18n.speaking(language):
+        full = {
+            "site_name": services.settings.site_name,
+            "asset_version": ASSET_VERSION,
+            **TIME_HELPERS,
+            "label": label,
+            "status_text": status_text,
+            "count_strings": _count_strings,  # called as the page renders, in its language
+            "me": me,
+            "csrf_field": CSRF_FIELD,
+            "done": i18n.gettext(done) if done else None,
+            "error": None,
+            "form": {},
+            **context,
+        }
+        return services.templates.TemplateResponse(
+            request, template, full, status_code=status, headers=PRIVATE_HEADERS
+        )
+
+
+def _count_strings() -> str:
+    """The note form's character count in the page's language, for note-form.js: each
+    plural form by CLDR category ("one", "few", "other"), %(n)s the count, as JSON with the
+    language whose categories they are."""
+    language = i18n.current()
+    forms: dict[str, dict[str, str]] = {"left": {}, "over": {}}
+    messages = {
+        "left": (N_("%(n)s character left."), N_("%(n)s characters left.")),
+        "over": (N_("%(n)s character too many."), N_("%(n)s characters too many.")),
     }
-    return services.templates.TemplateResponse(
-        request, template, full, status_code=status, headers=PRIVATE_HEADERS
-    )
+    for sample in range(200):
+        category = str(language.locale.plural_form(sample))
+        for key, (singular, plural) in messages.items():
+            forms[key].setdefault(category, language.ngettext(singular, plural, sample))
+    return json.dumps({"lang": language.tag, **forms}, ensure_ascii=False)
 
 
 def _redirect(path: str) -> Response:
@@ -88,36 +117,77 @@ def _one(form: dict[str, list[str]], name: str) -> str:
     return (form.get(name) or [""])[-1]
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
+async def _form(request: Request, *, language: str) -> dict[str, list[str]]:
     """Every posted value of every field (checkboxes repeat a name), as text."""
     fields: dict[str, list[str]] = {}
     async with request.form() as form:
         for name, value in form.multi_items():
             if isinstance(value, str):
                 if len(value) > MAX_FIELD:
-                    raise ValidationFailed(f"at most {MAX_FIELD} characters", field=name)
+                    with i18n.speaking(language):
+                        message = i18n.ngettext(
+                            "at most %(n)s character", "at most %(n)s characters", MAX_FIELD
+                        )
+                    raise ValidationFailed(message % {"n": MAX_FIELD}, field=name)
                 fields.setdefault(name, []).append(value)
     return fields
 
 
+def _rating(form: dict[str, list[str]], *, language: str) -> RatingInput:
+    """The rating form's answer, or ValidationFailed in the page's language."""
+    with i18n.speaking(language):
+        helpfulness = _one(form, "helpfulness")
+        if helpfulness not in HELPFULNESS_LEVELS:
+            message = i18n.gettext("choose Helpful, Somewhat helpful or Not helpful")
+            raise ValidationFailed(message, field="helpfulness")
+        try:
+            return RatingInput.model_validate(
+                {"helpfulness": helpfulness, "tags": form.get("tags", [])}
+            )
+        except ValidationError as exc:
+            raise _problem(exc, rule_field="tags") from None
+
+
+def _note_input(form: dict[str, list[str]], *, language: str) -> NoteCreate:
+    """The note form's note, or ValidationFailed in the page's language."""
+    with i18n.speaking(language):
+        classification = _one(form, "classification")
+        if classification not in REASONS:
+            message = i18n.gettext("choose whether the post is misleading")
+            raise ValidationFailed(message, field="classification")
+        try:
+            return NoteCreate.model_validate(
+                {
+                    "classification": classification,
+                    "reasons": form.get("reasons", []),
+                    "text": _one(form, "text"),
+                    "sources": _one(form, "sources").split(),  # one a line
+                }
+            )
+        except ValidationError as exc:
+            raise _problem(exc, rule_field="reasons") from None
+
+
 def _problem(exc: ValidationError, *, rule_field: str) -> ValidationFailed:
-    """The first problem of a form's validation, named after its field, in a reader's words;
-    a rule across fields (the model's own) is put at `rule_field`, or at the sources."""
+    """The first problem of a form's validation, named after its field, in a reader's words
+    (pydantic's own messages stay English); a rule across fields (the model's own) is put at
+    `rule_field`, or at the sources."""
     first = exc.errors()[0]
     location = first["loc"]
     message = str(first["msg"]).removeprefix("Value error, ")
     field = str(location[0]) if location else ("sources" if "source" in message else rule_field)
     if field in ("reasons", "tags") and first["type"] == "too_short":
-        message = "tick at least one reason"
+        message = i18n.gettext("tick at least one reason")
     elif message.startswith("reasons for "):
-        message = "tick reasons from the list under the answer you chose"
+        message = i18n.gettext("tick reasons from the list under the answer you chose")
     elif message.startswith("tag "):
-        message = (
+        message = i18n.gettext(
             "tick what made it helpful for Helpful, what made it not helpful for Not helpful "
             "(either for Somewhat helpful)"
         )
     elif field == "sources" and len(location) > 1:
-        message = f"link {int(location[1]) + 1}: {message}"
+        number = int(location[1]) + 1
+        message = i18n.gettext("link %(n)s: %(problem)s") % {"n": number, "problem": message}
     return ValidationFailed(message, field=field)
 
 
@@ -135,15 +205,18 @@ def _note_page(
     **extra: Any,
 ) -> Response:
     actor = me.actor if me is not None else None
+    language = note.post.blog.language
     history = notes.status_history(session, note=note)
     rating = notes.my_rating(session, actor=actor, note=note)
     form = {"helpfulness": [rating.helpfulness], "tags": list(rating.tags)} if rating else {}
+    with i18n.speaking(language):
+        why = explain(note)
     context = {
         "note": note,
         "text_html": render_plain(note.text) if note.text else "",
         "post": note.post,
         "title": seo.post_title(note.post),
-        "why": explain(note),
+        "why": why,
         "sides": notes.rating_sides(session, note=note),
         "history": history,
         "rating": rating,
@@ -157,7 +230,9 @@ def _note_page(
         "form": form,
         **extra,
     }
-    return _render(request, services, "notes/note.html", context, me=me, status=status)
+    return _render(
+        request, services, "notes/note.html", context, me=me, language=language, status=status
+    )
 
 
 @router.get("/notes/needs-help")
@@ -170,7 +245,8 @@ def needs_help(
         "titles": {note.id: seo.post_title(note.post) for note in waiting},
         "writing": _writing(session, services, me),
     }
-    return _render(request, services, "notes/needs_help.html", context, me=me)
+    language = services.settings.default_language  # its notes are from any blog
+    return _render(request, services, "notes/needs_help.html", context, me=me, language=language)
 
 
 def _writing(session: DbSession, services: AppServices, me: SignedIn) -> readers.WritingStatus:
@@ -195,19 +271,10 @@ async def rate(
     request: Request, session: DbSession, services: AppServices, me: AnyWriter, note_id: int
 ) -> Response:
     note = notes.get_note(session, note_id=note_id, actor=me.actor)
-    form = await _form(request)
+    language = note.post.blog.language
+    form = await _form(request, language=language)
     try:
-        helpfulness = _one(form, "helpfulness")
-        if helpfulness not in HELPFULNESS_LEVELS:
-            raise ValidationFailed(
-                "choose Helpful, Somewhat helpful or Not helpful", field="helpfulness"
-            )
-        try:
-            data = RatingInput.model_validate(
-                {"helpfulness": helpfulness, "tags": form.get("tags", [])}
-            )
-        except ValidationError as exc:
-            raise _problem(exc, rule_field="tags") from None
+        data = _rating(form, language=language)
         with session.begin_nested():  # a refused rating leaves nothing behind
             notes.rate_note(
                 session,
@@ -263,7 +330,10 @@ def _post_notes_page(
         "reasons": REASONS,
         **extra,
     }
-    return _render(request, services, "notes/post_notes.html", context, me=me, status=status)
+    language = post.blog.language
+    return _render(
+        request, services, "notes/post_notes.html", context, me=me, language=language, status=status
+    )
 
 
 @router.get("/blogs/{slug}/posts/{post_id:row_id}/notes")
@@ -289,23 +359,11 @@ async def write(
     post_id: int,
 ) -> Response:
     post = _post_of(session, me, slug, post_id)
-    form = await _form(request)
+    language = post.blog.language
+    form = await _form(request, language=language)
     settings = services.settings
     try:
-        classification = _one(form, "classification")
-        if classification not in REASONS:
-            raise ValidationFailed("choose whether the post is misleading", field="classification")
-        try:
-            data = NoteCreate.model_validate(
-                {
-                    "classification": classification,
-                    "reasons": form.get("reasons", []),
-                    "text": _one(form, "text"),
-                    "sources": _one(form, "sources").split(),  # one a line
-                }
-            )
-        except ValidationError as exc:
-            raise _problem(exc, rule_field="reasons") from None
+        data = _note_input(form, language=language)
         with session.begin_nested():  # a refused note leaves nothing behind
             note = notes.write_note(
                 session,
@@ -329,4 +387,6 @@ def notes_plot(
     blog = blogs.get_blog(session, slug=slug, actor=me.actor)
     scored = notes.scored_notes(session, actor=me.actor, blog=blog)
     context = {"blog": blog, "plot": plot(scored), "notes": scored}
-    return _render(request, services, "notes/plot.html", context, me=me)
+    # For admins, as the desk is: in English (its numbers, from notes_explain, too).
+    language = i18n.SOURCE_LANGUAGE
+    return _render(request, services, "notes/plot.html", context, me=me, language=language)

@@ -1,11 +1,13 @@
 """Community notes in Debian's Chromium against a real server: a reader signs up, writes a
 note on a post, another rates it, the box appears live on a page opened beforehand, and
-rating works with JavaScript off (post and redirect)."""
+rating works with JavaScript off (post and redirect); the note form's count in an Arabic
+blog's plural forms."""
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from liveticker.domain import accounts, notes
 from liveticker.storage.database import Database
-from liveticker.storage.models import Note, NoteRating, NoteStatusChange, Post
+from liveticker.storage.models import Blog, Note, NoteRating, NoteStatusChange, Post
 from tests.web.conftest import PASSWORD, Site
 from tests.web.test_browser import CHROMIUM
 from tests.web.test_desk_browser import _shot
+from tests.web.test_notes_languages import forget_catalogues, use_catalogue
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,6 +32,7 @@ pytestmark = [
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+ARABIC_CATEGORIES = ("zero", "one", "two", "few", "many", "other")  # gettext's order for ar
 NOTE_TEXT = "The 40 million figure is from 2019; the operator now says 52 million."
 
 
@@ -240,3 +244,40 @@ def test_rating_without_javascript_posts_and_redirects(chromium: Any, site: Site
             "NOT_HELPFUL",
             ["notHelpfulSourcesMissingOrUnreliable"],
         )
+
+
+def test_the_note_forms_count_picks_the_pages_plural_forms(
+    chromium: Any, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an Arabic blog (a test-only catalogue with all six plural forms) the count says
+    the form Intl.PluralRules picks for each number, as the server wrote it out."""
+    forms = tuple(f"{category}:%(n)s" for category in ARABIC_CATEGORIES)
+    plural = ("%(n)s character left.", "%(n)s characters left.")
+    use_catalogue(monkeypatch, tmp_path, "ar", {}, {plural: forms})
+    with httpx.Client(base_url=site.url, headers=site.editor, timeout=10) as api:
+        assert api.post("/api/v1/blogs", json={"slug": "sadd", "title": "السد"}).is_success
+        assert api.post("/api/v1/blogs/sadd/publish").is_success
+        post = api.post("/api/v1/blogs/sadd/posts", json={"body": "السد صامد."}).json()
+    with site.database.transaction() as session:
+        blog = session.scalar(select(Blog).where(Blog.slug == "sadd"))
+        assert blog is not None
+        blog.language = "ar"
+    context = chromium.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        path = f"/blogs/sadd/posts/{post['id']}/notes"
+        _sign_up(page, site.url, "qari", path)
+        granted = httpx.put(
+            f"{site.url}/api/v1/readers/qari/writing", json={"granted": True}, headers=site.admin
+        )
+        assert granted.status_code == 200, granted.text
+        page.reload()
+        count = page.locator("#f-text-count")
+        assert count.inner_text() == "many:280"  # 280 % 100 is 80: "many" in Arabic
+        for length, shown in ((278, "two:2"), (279, "one:1"), (275, "few:5"), (280, "zero:0")):
+            page.get_by_label("Your note").fill("س" * length)
+            assert count.inner_text() == shown
+        _shot(page, "notes-write-arabic-phone")
+    finally:
+        context.close()
+        forget_catalogues()

@@ -167,7 +167,7 @@ def test_sign_up_signs_the_reader_in_and_is_limited_per_address(
     assert made.status_code == 303, made.text
     assert made.headers["location"] == back
     assert made.headers["set-cookie"].startswith("lt_session=")
-    assert "Signed in as <strong>river-watcher</strong>" in client.get(back).text
+    assert "Signed in as <strong><bdi>river-watcher</bdi></strong>" in client.get(back).text
     taken = client.post(
         "/signup", data={"alias": "river-watcher", "password": PASSWORD, "again": PASSWORD}
     )
@@ -443,7 +443,9 @@ def test_a_notes_page_shows_how_it_was_decided_to_everyone_who_may_see_it(
     client.cookies.clear()
     removed = client.get(f"/notes/{waiting}")
     assert removed.status_code == 200
-    assert f"Removed by the site for legal reasons: Court order {escape(XSS)}" in removed.text
+    assert f"Removed by the site for legal reasons: <bdi>Court order {escape(XSS)}</bdi>" in (
+        removed.text
+    )
     assert "dam figure" not in removed.text
     assert "A removed note can no longer be rated" in removed.text
 
@@ -690,7 +692,8 @@ def test_needs_your_help_lists_notes_to_rate_for_signed_in_readers(
     assert page.status_code == 200
     assert_accessible_structure(parse(page.text))
     assert page.headers["cache-control"] == "no-store"
-    assert "“The dam”" in page.text
+    link = f'<a href="/blogs/storm#post-{post["id"]}"><bdi>The dam</bdi></a>'
+    assert f"On “{link}” in <bdi>" in page.text  # titles isolated in the sentence
     assert f'href="/notes/{note_id}#rate">Rate it' in page.text
     assert f"Context {escape(XSS)}" in page.text
     assert "Rating impact 0 of 5" in page.text
