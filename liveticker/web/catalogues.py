@@ -126,6 +126,10 @@ def missing(language: str) -> list[str]:
             continue
         for error in have.check(catalogue):
             problems.append(f"{singular!r}: {error}")
+        # Jinja inserts a translation as trusted markup (only the values put into it are
+        # escaped), so markup characters or a straight quote would break a tag or attribute.
+        if any(char in form for form in forms for char in '<>"'):
+            problems.append(f"{singular!r}: use typographic quotes, no < > or \"")
     return problems
 
 
