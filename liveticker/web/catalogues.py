@@ -31,14 +31,14 @@ METHODS = [
     ("**.py", "python"),
 ]
 OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
-# `_noop` and `_plural_noop` mark strings the live script gets (web/i18n.py); `N_` marks
+# `_noop` and `plural_noop` mark strings the live script gets (web/i18n.py); `N_` marks
 # labels the domain keeps in English and the pages translate when they show them.
 KEYWORDS = {
     "_": None,
     "gettext": None,
     "ngettext": (1, 2),
     "_noop": None,
-    "_plural_noop": (1, 2),
+    "plural_noop": (1, 2),
     "N_": None,
 }
 HEADER = "Liveticker reader pages"
@@ -128,8 +128,8 @@ def missing(language: str) -> list[str]:
             problems.append(f"{singular!r}: {error}")
         # Jinja inserts a translation as trusted markup (only the values put into it are
         # escaped), so markup characters or a straight quote would break a tag or attribute.
-        if any(char in form for form in forms for char in '<>"'):
-            problems.append(f"{singular!r}: use typographic quotes, no < > or \"")
+        if any(char in (form or "") for form in forms for char in '<>"'):
+            problems.append(f'{singular!r}: use typographic quotes, no < > or "')
     return problems
 
 

@@ -95,17 +95,20 @@ class Language:
         pattern = str(self.locale.datetime_formats.get("medium", "{1}, {0}"))
         return self.gettext("%(time)s UTC") % {"time": pattern.format(clock, date)}
 
+    def plural_forms(self, singular: str, plural: str) -> dict[str, str]:
+        """The message's text for each CLDR plural category of the language ("one", "few",
+        "many", "other"), for a script that picks with Intl.PluralRules."""
+        forms: dict[str, str] = {}
+        for sample in range(200):  # every integer category shows up below 200
+            forms.setdefault(
+                str(self.locale.plural_form(sample)), self.ngettext(singular, plural, sample)
+            )
+        return forms
+
     def script_strings(self) -> str:
         """The live script's strings as JSON, plurals by CLDR category ("one", "few",
         "many", "other") so the script picks with Intl.PluralRules; %(n)s is the count."""
-        plurals: dict[str, dict[str, str]] = {}
-        for key, (singular, plural) in SCRIPT_PLURALS.items():
-            forms: dict[str, str] = {}
-            for sample in range(0, 200):
-                category = self.locale.plural_form(sample)
-                if category not in forms:
-                    forms[category] = self.ngettext(singular, plural, sample)
-            plurals[key] = forms
+        plurals = {key: self.plural_forms(*message) for key, message in SCRIPT_PLURALS.items()}
         strings = {key: self.gettext(message) for key, message in SCRIPT_STRINGS.items()}
         return json.dumps({"lang": self.tag, **strings, "plurals": plurals}, ensure_ascii=False)
 
@@ -131,13 +134,14 @@ SCRIPT_STRINGS = {
 }
 
 
-def _plural_noop(singular: str, plural: str) -> tuple[str, str]:
+def plural_noop(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a plural for extraction; a script gets it by plural_forms."""
     return singular, plural
 
 
 SCRIPT_PLURALS = {
-    "new": _plural_noop("%(n)s new post", "%(n)s new posts"),
-    "older": _plural_noop("%(n)s older post loaded", "%(n)s older posts loaded"),
+    "new": plural_noop("%(n)s new post", "%(n)s new posts"),
+    "older": plural_noop("%(n)s older post loaded", "%(n)s older posts loaded"),
 }
 
 

@@ -91,20 +91,19 @@ def _render(
         )
 
 
+COUNT_LEFT = i18n.plural_noop("%(n)s character left.", "%(n)s characters left.")
+COUNT_OVER = i18n.plural_noop("%(n)s character too many.", "%(n)s characters too many.")
+
+
 def _count_strings() -> str:
     """The note form's character count in the page's language, for note-form.js: each
     plural form by CLDR category ("one", "few", "other"), %(n)s the count, as JSON with the
     language whose categories they are."""
     language = i18n.current()
-    forms: dict[str, dict[str, str]] = {"left": {}, "over": {}}
-    messages = {
-        "left": (N_("%(n)s character left."), N_("%(n)s characters left.")),
-        "over": (N_("%(n)s character too many."), N_("%(n)s characters too many.")),
+    forms = {
+        "left": language.plural_forms(*COUNT_LEFT),
+        "over": language.plural_forms(*COUNT_OVER),
     }
-    for sample in range(200):
-        category = str(language.locale.plural_form(sample))
-        for key, (singular, plural) in messages.items():
-            forms[key].setdefault(category, language.ngettext(singular, plural, sample))
     return json.dumps({"lang": language.tag, **forms}, ensure_ascii=False)
 
 
