@@ -184,7 +184,10 @@ def main() -> None:
         f"{LATENCY_MS} ms latency, {BYTES_PER_SECOND * 8 // 1000} kbit/s each way; "
         f"median of {args.runs} runs"
     )
-    print(f"  {'':10}{'first post':>12}{'first paint':>13}{'html bytes':>12}{'all bytes':>11}")
+    print(
+        f"  {'':10}{'first post (min-max)':>24}{'first paint':>13}{'html bytes':>12}"
+        f"{'all bytes':>11}"
+    )
     for case, runs in results.items():
         encodings = {run.encoding for run in runs}
         if encodings != {case}:
@@ -192,6 +195,7 @@ def main() -> None:
         print(
             f"  {case:10}"
             f"{statistics.median(r.visible_ms for r in runs):10.0f}ms"
+            f" ({min(r.visible_ms for r in runs):4.0f}-{max(r.visible_ms for r in runs):4.0f})"
             f"{statistics.median(r.first_paint_ms for r in runs):11.0f}ms"
             f"{statistics.median(r.html_bytes for r in runs):12.0f}"
             f"{statistics.median(r.total_bytes for r in runs):11.0f}"

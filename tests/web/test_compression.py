@@ -288,3 +288,17 @@ def test_a_large_file_is_gzipped_piece_by_piece() -> None:
     body = b"".join(m["body"] for m in sent[1:])
     assert gzip.decompress(body) == b"".join(pieces)
     assert len(body) < sum(map(len, pieces)) / 10
+
+
+def test_a_changed_asset_changes_the_pages_etags(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liveticker.web import pages
+
+    assert pages._asset_version() == pages.ASSET_VERSION
+    (tmp_path / "liveticker.css").write_text("body{color:red}")
+    monkeypatch.setattr(assets, "MANIFEST", assets.Manifest(tmp_path))
+    before = pages._asset_version()
+    (tmp_path / "liveticker.css").write_text("body{color:blue}")
+    monkeypatch.setattr(assets, "MANIFEST", assets.Manifest(tmp_path))
+    assert pages._asset_version() != before
