@@ -114,16 +114,14 @@ class Compression:
             await self.app(scope, receive, send)
             return
         request_headers: Headers = scope["headers"]
-        if _credentialed(request_headers):
-            # Not compressed, and no Vary either: the answer is the account's, not a cache's.
-            await self.app(scope, receive, send)
-            return
-        gzip_ok = any(
+        accepted = any(
             name == b"accept-encoding" and accepts_gzip(value) for name, value in request_headers
         )
         suffixed: set[bytes] = set()
         named_all = False
-        if gzip_ok:
+        if accepted:
+            # Also with credentials: a copy kept from a gzip answer is the same page, which
+            # a reader who has signed in since may revalidate (the 304 names it as sent).
             rewritten = []
             for name, value in request_headers:
                 if name == b"if-none-match":
@@ -133,7 +131,9 @@ class Compression:
             scope = {**scope, "headers": rewritten}
         responder = _Responder(
             send,
-            gzip_ok=gzip_ok,
+            # Credentials: not compressed, and no Vary: the answer is the account's alone.
+            credentialed=_credentialed(request_headers),
+            gzip_ok=accepted,
             suffixed=suffixed,
             named_all=named_all,
             minimum_size=self.minimum_size,
@@ -148,13 +148,15 @@ class _Responder:
         self,
         send: Send,
         *,
+        credentialed: bool,
         gzip_ok: bool,
         suffixed: set[bytes],
         named_all: bool,
         minimum_size: int,
     ) -> None:
         self._send = send
-        self.gzip_ok = gzip_ok
+        self.credentialed = credentialed
+        self.gzip_ok = gzip_ok and not credentialed
         self.suffixed = suffixed
         self.named_all = named_all
         self.minimum_size = minimum_size
@@ -178,7 +180,8 @@ class _Responder:
             return
         length = found.get(b"content-length")
         candidate = (
-            status not in _UNCOMPRESSED_STATUS
+            not self.credentialed
+            and status not in _UNCOMPRESSED_STATUS
             and compressible(found.get(b"content-type", b""))
             and b"content-encoding" not in found
             and b"content-range" not in found
@@ -205,14 +208,16 @@ class _Responder:
     def _not_modified_headers(self, headers: Headers) -> Headers:
         """A 304 names the representation the client holds: the gzip one if it sent that
         tag (or `*`, and would be sent gzip)."""
-        if not self.gzip_ok:
-            return headers
         out = []
         for name, value in headers:
-            if name == b"etag" and (value.removeprefix(b"W/") in self.suffixed or self.named_all):
+            if name == b"etag" and (
+                value.removeprefix(b"W/") in self.suffixed or (self.named_all and self.gzip_ok)
+            ):
                 value = _with_suffix(value)
             out.append((name, value))
-        return _add_vary(out) if any(name == b"etag" for name, _ in out) else out
+        if self.credentialed or not any(name == b"etag" for name, _ in out):
+            return out
+        return _add_vary(out)
 
     async def _on_body(self, message: Message) -> None:
         assert self.compressor is not None

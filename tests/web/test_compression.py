@@ -132,6 +132,13 @@ def test_credentials_are_never_compressed(
             assert wire_length(response) > 500, path  # big enough to be compressed otherwise
             assert "content-encoding" not in response.headers, (path, headers)
             assert not response.headers.get("etag", "").endswith('-gzip"'), path
+    # A copy kept from before signing in is still the same page: it revalidates as it was.
+    zipped_tag = client.get("/blogs/storm", headers=GZIP).headers["etag"]
+    cookie = {"Cookie": "lt_session=anything"}
+    kept = client.get("/blogs/storm", headers={**GZIP, **cookie, "If-None-Match": zipped_tag})
+    assert kept.status_code == 304
+    assert kept.headers["etag"] == zipped_tag
+    assert "accept-encoding" not in vary(kept)
     # The same API answer without credentials is gzipped: it is the credentials that count.
     anonymous = client.get("/api/v1/blogs/storm/posts", headers=GZIP)
     assert anonymous.headers["content-encoding"] == "gzip"
