@@ -129,6 +129,11 @@ class Compression:
                     named_all = value.strip() == b"*"
                 rewritten.append((name, value))
             scope = {**scope, "headers": rewritten}
+            extensions = scope.get("extensions") or {}
+            if "http.response.pathsend" in extensions:
+                # A file handed to the server by its path would bypass the gzip below.
+                extensions = {k: v for k, v in extensions.items() if k != "http.response.pathsend"}
+                scope["extensions"] = extensions
         responder = _Responder(
             send,
             # Credentials: not compressed, and no Vary: the answer is the account's alone.

@@ -309,3 +309,26 @@ def test_a_changed_asset_changes_the_pages_etags(
     (tmp_path / "liveticker.css").write_text("body{color:blue}")
     monkeypatch.setattr(assets, "MANIFEST", assets.Manifest(tmp_path))
     assert pages._asset_version() != before
+
+
+def test_files_are_not_handed_to_the_server_by_path_when_gzip_may_follow() -> None:
+    seen: list[set[str]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(set(scope.get("extensions", {})))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    extensions = {"http.response.pathsend": {}, "http.response.trailers": {}}
+    for accept, expected in ((b"gzip", {"http.response.trailers"}), (b"identity", set(extensions))):
+        scope = {"type": "http", "method": "GET", "path": "/", "extensions": extensions}
+        scope["headers"] = [(b"accept-encoding", accept)]
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        asyncio.run(Compression(app)(scope, receive, send))
+        assert seen.pop() == expected, accept
