@@ -252,5 +252,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             for path in (api.MEDIA_PATH, desk_blogs.UPLOAD_PATH)
         },
     )
-    app.add_middleware(Compression)  # outermost: it sees every answer whole
+    app.add_middleware(Compression)  # gzip for readers on slow networks; not for streams
     return app
