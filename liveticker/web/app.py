@@ -31,6 +31,7 @@ from liveticker.web import (
     api,
     api_docs,
     api_notes,
+    assets,
     desk,
     desk_blogs,
     desk_live,
@@ -41,6 +42,7 @@ from liveticker.web import (
     pages,
     pages_notes,
 )
+from liveticker.web.compression import Compression
 from liveticker.web.middleware import BodyLimit, security_headers
 from liveticker.web.services import Services
 
@@ -50,12 +52,15 @@ STATIC = HERE / "static"
 
 
 class CachedStatic(StaticFiles):
-    """Static files with a day of caching; pages link them with ?v=<version> to bust it."""
+    """Static files: a year of caching under their current hashed names (web/assets.py),
+    minutes under their plain ones."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
+        name, current = assets.MANIFEST.resolve(path)
+        response = await super().get_response(name, scope)
         if response.status_code in (200, 304):
-            response.headers["Cache-Control"] = "public, max-age=86400"
+            cache = assets.IMMUTABLE_CACHE if current else assets.SHORT_CACHE
+            response.headers["Cache-Control"] = cache
         return response
 
 
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     database = database or Database(settings.database_url)
     templates = Jinja2Templates(directory=TEMPLATES)
     i18n.install(templates.env)
+    assets.install(templates.env)
     hub = Hub(
         database=database,
         fragments={
@@ -248,4 +254,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             for path in (api.MEDIA_PATH, desk_blogs.UPLOAD_PATH)
         },
     )
+    app.add_middleware(Compression)  # gzip for readers on slow networks; not for streams
     return app

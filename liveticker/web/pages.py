@@ -20,7 +20,7 @@ from liveticker.domain import blogs, languages, notes, permissions, posts, times
 from liveticker.domain.shortcodes import is_wellformed
 from liveticker.exceptions import NotFound
 from liveticker.storage.models import Blog, Post
-from liveticker.web import feeds, i18n, seo
+from liveticker.web import assets, feeds, i18n, seo
 from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession
 from liveticker.web.services import services_of
@@ -36,17 +36,18 @@ SHORT_LINK_CACHE = "public, max-age=300"
 
 
 def _asset_version() -> str:
-    """A digest of the templates and assets: part of every ETag and of the ?v= of assets,
-    so a deploy that changes either is never answered from an old cache."""
+    """A digest of the templates and of the assets' hashes (the pages link the assets by
+    them): part of every ETag, so a deploy that changes either is never answered from an
+    old cache."""
     digest = hashlib.sha256()
     templates = HERE / "templates"
     files = [
         *templates.glob("*.html"),
         *templates.glob("notes/_*.html"),  # the notes box, inside every post
-        *(HERE / "static").glob("liveticker.*"),
     ]
     for path in sorted(files):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(b"\0" + assets.MANIFEST.version.encode())
     return digest.hexdigest()[:10]
 
 
