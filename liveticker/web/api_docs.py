@@ -7,7 +7,6 @@ so it runs under a Content-Security-Policy that allows no inline scripts.
 
 from __future__ import annotations
 
-import hashlib
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -15,18 +14,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
 from liveticker.exceptions import NotFound
+from liveticker.web import assets
 from liveticker.web.services import services_of
 
 router = APIRouter(prefix="/api/v1/docs", include_in_schema=False)
 
-STATIC = Path(__file__).parent / "static"
 SWAGGER_FILES = Path(str(resources.files("fastapi_offline") / "static"))
 # Only what the page loads; the package's other files (ReDoc, FastAPI's icon) stay unserved.
 ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
 # Asset URLs carry the package's version, so a year of caching never serves an old copy.
 SWAGGER_VERSION = metadata.version("fastapi-offline")
 ASSET_CACHE = "public, max-age=31536000, immutable"
-INIT_SCRIPT_VERSION = hashlib.sha256((STATIC / "api-docs.js").read_bytes()).hexdigest()[:10]
 
 
 @router.api_route("", methods=["GET", "HEAD"])
@@ -39,7 +37,7 @@ def api_docs(request: Request) -> Response:
         "openapi_url": f"{root}{request.app.openapi_url}",
         "css_url": f"{root}{router.prefix}/assets/swagger-ui.css?v={SWAGGER_VERSION}",
         "bundle_url": f"{root}{router.prefix}/assets/swagger-ui-bundle.js?v={SWAGGER_VERSION}",
-        "init_url": f"{root}/static/api-docs.js?v={INIT_SCRIPT_VERSION}",
+        "init_url": f"{root}/static/{assets.MANIFEST.path('api-docs.js')}",
         "favicon_url": f"{root}/favicon.ico",
     }
     response: Response = services.templates.TemplateResponse(request, "api_docs.html", context)

@@ -57,6 +57,9 @@ class CachedStatic(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         name, current = assets.MANIFEST.resolve(path)
+        body = assets.MANIFEST.compacted.get(name)
+        if body is not None:  # our scripts and stylesheets, compacted once at start
+            return assets.compacted_response(name, body, scope, current=current)
         response = await super().get_response(name, scope)
         if response.status_code in (200, 304):
             cache = assets.IMMUTABLE_CACHE if current else assets.SHORT_CACHE

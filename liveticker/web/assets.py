@@ -14,6 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Scope
+
+from liveticker.web.caching import not_modified
 
 STATIC = Path(__file__).parent / "static"
 HASH_LENGTH = 10
@@ -23,16 +28,45 @@ SHORT_CACHE = "public, max-age=300"
 _HASHED = re.compile(rf"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{{{HASH_LENGTH}}})(?P<suffix>\.[^./]+)$")
 
 
+def compact(name: str, source: bytes) -> bytes:
+    """Our own scripts and stylesheets as served: without the lines that are only a comment,
+    blank lines and indentation. Every other line is kept whole, so nothing a statement
+    needs can go (no line is joined to another, no comment after code is touched). The
+    source stays readable in the repository; readers load about a fifth less."""
+    if not name.endswith((".js", ".css")):
+        return source
+    kept = []
+    in_comment = False
+    for raw in source.decode().splitlines():
+        line = raw.strip()
+        if in_comment:
+            in_comment = "*/" not in line
+            continue
+        if line.startswith("/*"):
+            in_comment = "*/" not in line
+            continue
+        if not line or (name.endswith(".js") and line.startswith("//")):
+            continue
+        kept.append(line)
+    return ("\n".join(kept) + "\n").encode()
+
+
 class Manifest:
-    """The hash of every file under a folder, keyed by its path there (`demo/x.svg`)."""
+    """The hash of every file under a folder, keyed by its path there (`demo/x.svg`), and
+    the compacted bytes of its scripts and stylesheets (what is served of them)."""
 
     def __init__(self, directory: Path) -> None:
+        self.compacted = {
+            path.relative_to(directory).as_posix(): compact(path.name, path.read_bytes())
+            for path in sorted(directory.glob("*"))
+            if path.suffix in (".js", ".css") and path.is_file()
+        }
         self.hashes = {
-            path.relative_to(directory).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[
+            name: hashlib.sha256(self.compacted.get(name) or path.read_bytes()).hexdigest()[
                 :HASH_LENGTH
             ]
             for path in sorted(directory.rglob("*"))
-            if path.is_file()
+            if path.is_file() and (name := path.relative_to(directory).as_posix())
         }
         # One digest of them all: what a page that links them is made of (web/pages.py).
         self.version = hashlib.sha256(
@@ -60,6 +94,25 @@ class Manifest:
 
 
 MANIFEST = Manifest(STATIC)
+
+MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+def compacted_response(name: str, body: bytes, scope: Scope, *, current: bool) -> Response:
+    """A compacted script or stylesheet, with its hash as a strong validator (304 on a
+    match) and the lifetime its URL earns: a year under the current hash, else minutes."""
+    etag = f'"{MANIFEST.hashes[name]}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE_CACHE if current else SHORT_CACHE,
+    }
+    if not_modified(Request(scope), etag):
+        return Response(status_code=304, headers=headers)
+    media_type = MEDIA_TYPES[Path(name).suffix]
+    if scope.get("method") == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(status_code=200, headers=headers, media_type=media_type)
+    return Response(body, headers=headers, media_type=media_type)
 
 
 @jinja2.pass_context

@@ -2,10 +2,11 @@
 
 Only responses of a known length are compressed, decided from the response's start
 (type, length, status) and the request (Accept-Encoding, credentials), so a HEAD gets the
-headers its GET would; a large file is compressed piece by piece as it is read. Never compressed: answers to credentials (BREACH: a secret and
-reflected input in one compressed body), streams without a length (Server-Sent Events
-among them: never buffered), 304s. A gzip body's strong ETag gets a suffix, which
-If-None-Match loses on the way in, so the routes' own validators still answer 304.
+headers its GET would; a large file is compressed piece by piece as it is read. Never
+compressed: answers to credentials (BREACH: a secret and reflected input in one
+compressed body), streams without a length (Server-Sent Events among them: never
+buffered), 304s. A gzip body's strong ETag gets a suffix, which If-None-Match loses on the
+way in, so the routes' own validators still answer 304.
 """
 
 from __future__ import annotations

@@ -33,15 +33,11 @@ router = APIRouter(include_in_schema=False)
 
 # A widget is a window onto the blog, not the blog: its newest posts, then a link to it all.
 EMBED_POSTS = 10
-FRAME_SCRIPT = HERE / "static" / "embed-frame.js"
 # The loader's URL is pasted into other sites' pages and never changes: an hour, not a day.
 LOADER_PATH = "/static/embed.js"
 LOADER_CACHE = "public, max-age=3600"
 LOADER = (HERE / "static" / "embed.js").read_bytes()
 LOADER_ETAG = '"' + hashlib.sha256(LOADER).hexdigest()[:32] + '"'
-# Part of the embed's ETag and its script's ?v=: pages.ASSET_VERSION covers the templates
-# and liveticker.*, not this script.
-FRAME_VERSION = hashlib.sha256(FRAME_SCRIPT.read_bytes()).hexdigest()[:10]
 
 # oEmbed sizes when the consumer names no maximum: the iframe is as wide as its column and
 # grows to its content, so these are a first guess for the consumer's layout.
@@ -65,7 +61,7 @@ def _embed_headers(
 ) -> dict[str, str]:
     """The page's ETag and lifetimes, and the policy that lets the chosen sites frame it."""
     policy = _framable_policy(settings.embed_frame_ancestors)
-    headers = _cache_headers(blog, _etag(blog, request, f"{base}\n{FRAME_VERSION}\n{policy}"))
+    headers = _cache_headers(blog, _etag(blog, request, f"{base}\n{policy}"))
     headers["Content-Security-Policy"] = policy
     return headers
 
@@ -87,7 +83,6 @@ def blog_embed(request: Request, session: DbSession, settings: AppSettings, slug
         "notes": _shown_notes(session, shown),
         "base": base,
         "key_points": blogs.key_points_html(blog),
-        "frame_version": FRAME_VERSION,
     }
     return _render(
         request, "embed.html", context, settings=settings, language=blog.language, headers=headers
@@ -111,7 +106,6 @@ def post_embed(
         "post_title": seo.post_title(post),
         "notes": _shown_notes(session, [post]).get(post.id),
         "base": base,
-        "frame_version": FRAME_VERSION,
     }
     return _render(
         request, "embed.html", context, settings=settings, language=blog.language, headers=headers

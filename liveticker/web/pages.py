@@ -76,7 +76,6 @@ def _render(
     templates = services_of(request).templates
     context = {
         "site_name": settings.site_name,
-        "asset_version": ASSET_VERSION,
         **TIME_HELPERS,
         **context,
     }

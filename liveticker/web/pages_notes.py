@@ -43,7 +43,7 @@ from liveticker.web.deps import (
 )
 from liveticker.web.desk import MAX_FIELD, PRIVATE_HEADERS
 from liveticker.web.notes_explain import explain, label, plot, status_text
-from liveticker.web.pages import ASSET_VERSION, TIME_HELPERS
+from liveticker.web.pages import TIME_HELPERS
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,7 +74,6 @@ def _render(
     with i18n.speaking(language):
         full = {
             "site_name": services.settings.site_name,
-            "asset_version": ASSET_VERSION,
             **TIME_HELPERS,
             "label": label,
             "status_text": status_text,
