@@ -99,6 +99,14 @@ class Settings:
         ),
     )
     site_name: str = field(default="Liveticker", metadata=_meta("Site name in pages and feeds."))
+    themes_file: str = field(
+        default="",
+        metadata=_meta(
+            "JSON file of the newsroom's own looks (site name, logo, colours, fonts, links; "
+            "see docs/theming.md), checked at start; a blog picks one by name. Empty: the "
+            "built-in `default` and `night-desk` only."
+        ),
+    )
     default_language: str = field(
         default="en",
         metadata=_meta(

@@ -69,12 +69,17 @@ def _render(
     *,
     settings: AppSettings,
     language: str | None = None,
+    blog: Blog | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The page in `language` (a blog's), else the site's default language."""
-    templates = services_of(request).templates
+    """The page in `language` (a blog's), else the site's default language; in the blog's
+    look, else the site's default one."""
+    services = services_of(request)
+    templates = services.templates
+    theme = services.themes.get(blog.theme) if blog is not None else services.themes.default
     context = {
-        "site_name": settings.site_name,
+        "site_name": theme.site_name or settings.site_name,
+        "theme": theme,
         "asset_version": ASSET_VERSION,
         **TIME_HELPERS,
         **context,
@@ -92,11 +97,17 @@ def _shown_notes(session: DbSession, shown: list[Post]) -> dict[int, list[dict[s
 
 
 def _etag(blog: Blog, request: Request, base: str) -> str:
-    """Strong validator from what the page is made of; no query beyond the blog row."""
-    key = "\n".join(
-        [str(blog.id), str(blog.version), request.url.path, request.url.query, base, ASSET_VERSION]
-    )
+    """Strong validator from what the page is made of; no query beyond the blog row. The
+    look's digest is part of it: a new logo or link in the themes file is a new page."""
+    look = services_of(request).themes.get(blog.theme).digest
+    parts = [blog.id, blog.version, request.url.path, request.url.query, base, ASSET_VERSION, look]
+    key = "\n".join(str(part) for part in parts)
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def _site_name(request: Request, settings: AppSettings, blog: Blog) -> str:
+    """The name the blog's look gives the site (in its meta tags and feed too), else the site's."""
+    return services_of(request).themes.get(blog.theme).site_name or settings.site_name
 
 
 def _cache_headers(blog: Blog, etag: str) -> dict[str, str]:
@@ -154,12 +165,18 @@ def blog_page(
             blog,
             shown,
             base=base,
-            site_name=settings.site_name,
+            site_name=_site_name(request, settings, blog),
             query=f"before={before}" if before else "",
         ),
     }
     return _render(
-        request, "blog.html", context, settings=settings, language=blog.language, headers=headers
+        request,
+        "blog.html",
+        context,
+        settings=settings,
+        language=blog.language,
+        blog=blog,
+        headers=headers,
     )
 
 
@@ -172,7 +189,7 @@ def blog_feed(request: Request, session: DbSession, settings: AppSettings, slug:
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     newest = posts.feed_posts(session, blog=blog, limit=settings.page_size)
-    body = feeds.atom_feed(blog, newest, base=base, site_name=settings.site_name)
+    body = feeds.atom_feed(blog, newest, base=base, site_name=_site_name(request, settings, blog))
     return Response(body, media_type=feeds.MEDIA_TYPE, headers=headers)
 
 
@@ -193,10 +210,16 @@ def post_page(
         "notes": _shown_notes(session, [post]).get(post.id),
         "base": base,
         "title": seo.post_title(post),
-        "meta": seo.post_meta(post, base=base, site_name=settings.site_name),
+        "meta": seo.post_meta(post, base=base, site_name=_site_name(request, settings, blog)),
     }
     return _render(
-        request, "post.html", context, settings=settings, language=blog.language, headers=headers
+        request,
+        "post.html",
+        context,
+        settings=settings,
+        language=blog.language,
+        blog=blog,
+        headers=headers,
     )
 
 

@@ -1,5 +1,5 @@
 /* Liveticker reader page, progressive enhancement only (the page is complete without it):
-   local times, "Show more posts" in place, Page Up/Down and J/K between posts, share menu.
+   "5 min ago" and local times, "Show more posts" in place, Page Up/Down and J/K, share menu.
    Its words come from the page (#lt-strings), in the blog's language. */
 (() => {
   "use strict";
@@ -13,6 +13,7 @@
     return (forms[rules.select(n)] || forms.other || "%(n)s").replace("%(n)s", n.toLocaleString(strings.lang));
   };
   const format = new Intl.DateTimeFormat(strings.lang, { dateStyle: "medium", timeStyle: "short" });
+  const relative = new Intl.RelativeTimeFormat(strings.lang, { numeric: "auto", style: "short" });
 
   const announce = (text) => {
     if (!announcer) return;
@@ -20,13 +21,29 @@
     setTimeout(() => { announcer.textContent = text; }, 50);
   };
 
+  // "5 min ago" for 12 h; the exact time in the title and, for screen readers, in a hidden
+  // copy that holds still (aria-label on a <time> is not read everywhere).
   const localTimes = (root) => {
     for (const el of root.querySelectorAll("time[data-local]")) {
       const when = new Date(el.dateTime);
-      if (Number.isNaN(when.getTime())) continue;
-      if (!el.title) el.title = el.textContent;
-      el.textContent = format.format(when);
+      const m = Math.max(0, Date.now() - when) / 6e4; // minutes
+      if (Number.isNaN(m)) continue;
+      const exact = (el.title = format.format(when));
+      const ago = m < 720 ? relative.format(-Math.floor(m < 60 ? m : m / 60), m < 1 ? "second" : m < 60 ? "minute" : "hour") : "";
+      if (el.textContent === ago + exact) continue;
+      el.textContent = exact;
+      if (!ago) continue;
+      el.innerHTML = '<span aria-hidden="true"></span><span class="visually-hidden"></span>';
+      el.firstChild.textContent = ago;
+      el.lastChild.textContent = exact;
     }
+  };
+  let clock = 0;
+  const tick = () => { // one timer, stopped while the tab is hidden
+    clearInterval(clock);
+    if (document.hidden) return;
+    localTimes(document);
+    clock = setInterval(localTimes, 30000, document);
   };
 
   const articles = () => (feed ? [...feed.querySelectorAll(":scope > article")] : []);
@@ -146,7 +163,8 @@
     }
   };
 
-  localTimes(document);
+  tick();
+  document.addEventListener("visibilitychange", tick);
   addCopyButtons(document);
   if (!feed) return;
 
@@ -368,7 +386,7 @@
     const updated = document.getElementById("blog-updated");
     if (!updated) return;
     updated.dateTime = new Date().toISOString();
-    updated.textContent = format.format(new Date());
+    localTimes(updated.parentNode);
   };
 
   const apply = (kind, id, data) => {
