@@ -117,3 +117,28 @@ def test_a_themed_page_under_the_policy(chromium: Any, site: Site) -> None:
     assert heading.startswith("Georgia")
     assert violations == []
     context.close()
+
+
+def test_the_share_menu_opens_and_closes(chromium: Any, site: Site) -> None:
+    _blog(site, "sharing")
+    context = chromium.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{site.url}/blogs/sharing")
+    share = page.locator("[role=feed] > article footer button.share")
+    share.click()
+    menu = page.locator("#share-menu")
+    assert menu.is_visible()
+    assert share.get_attribute("aria-expanded") == "true"
+    assert menu.locator("button").first.inner_text() == "Copy link"
+    assert page.evaluate("document.activeElement.textContent") == "Copy link"
+    page.keyboard.press("Escape")
+    assert menu.is_hidden()
+    assert share.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.className") == "share"
+    share.click()
+    page.locator("h1").click()  # a click elsewhere closes it
+    assert menu.is_hidden()
+    assert errors == []
+    context.close()

@@ -13,7 +13,7 @@
     return (forms[rules.select(n)] || forms.other || "%(n)s").replace("%(n)s", n.toLocaleString(strings.lang));
   };
   const format = new Intl.DateTimeFormat(strings.lang, { dateStyle: "medium", timeStyle: "short" });
-  const relative = new Intl.RelativeTimeFormat(strings.lang, { numeric: "auto", style: "short" });
+  const relative = Intl.RelativeTimeFormat && new Intl.RelativeTimeFormat(strings.lang, { numeric: "auto", style: "short" });
 
   const announce = (text) => {
     if (!announcer) return;
@@ -29,7 +29,7 @@
       const m = Math.max(0, Date.now() - when) / 6e4; // minutes
       if (Number.isNaN(m)) continue;
       const exact = (el.title = format.format(when));
-      const ago = m < 720 ? relative.format(-Math.floor(m < 60 ? m : m / 60), m < 1 ? "second" : m < 60 ? "minute" : "hour") : "";
+      const ago = relative && m < 720 ? relative.format(-Math.floor(m < 60 ? m : m / 60), m < 1 ? "second" : m < 60 ? "minute" : "hour") : "";
       if (el.textContent === ago + exact) continue;
       el.textContent = exact;
       if (!ago) continue;
@@ -71,6 +71,7 @@
       menu = document.createElement("div");
       menu.className = "share-menu";
       menu.id = "share-menu";
+      menu.hidden = true; // closed until placed: closeMenu expects an owner when open
       menu.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenu(true); });
       document.addEventListener("click", (event) => {
         if (menu && !menu.contains(event.target) && event.target !== menu.owner) closeMenu(false);
