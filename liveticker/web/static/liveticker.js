@@ -26,7 +26,7 @@
   const localTimes = (root) => {
     for (const el of root.querySelectorAll("time[data-local]")) {
       const when = new Date(el.dateTime);
-      const m = Math.max(0, Date.now() - when) / 6e4; // minutes
+      const m = Math.max(0, Date.now() - when) / 6e4;
       if (Number.isNaN(m)) continue;
       const exact = (el.title = format.format(when));
       const ago = relative && m < 720 ? relative.format(-Math.floor(m < 60 ? m : m / 60), m < 1 ? "second" : m < 60 ? "minute" : "hour") : "";
@@ -38,13 +38,7 @@
       el.lastChild.textContent = exact;
     }
   };
-  let clock = 0;
-  const tick = () => { // one timer, stopped while the tab is hidden
-    clearInterval(clock);
-    if (document.hidden) return;
-    localTimes(document);
-    clock = setInterval(localTimes, 30000, document);
-  };
+  const tick = () => document.hidden || localTimes(document); // no work in a hidden tab
 
   const articles = () => (feed ? [...feed.querySelectorAll(":scope > article")] : []);
 
@@ -71,7 +65,7 @@
       menu = document.createElement("div");
       menu.className = "share-menu";
       menu.id = "share-menu";
-      menu.hidden = true; // closed until placed: closeMenu expects an owner when open
+      menu.hidden = true; // until placed: an open menu has an owner
       menu.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenu(true); });
       document.addEventListener("click", (event) => {
         if (menu && !menu.contains(event.target) && event.target !== menu.owner) closeMenu(false);
@@ -165,6 +159,7 @@
   };
 
   tick();
+  setInterval(tick, 30000);
   document.addEventListener("visibilitychange", tick);
   addCopyButtons(document);
   if (!feed) return;
