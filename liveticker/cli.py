@@ -164,6 +164,9 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     settings = _settings()
     host = host or settings.host
     port = port or settings.port
+    from liveticker.web import themes
+
+    themes.load(settings.themes_file)  # a bad file is one line here, not a worker's traceback
     database = _database(settings.database_url)
     database.upgrade()
     login = None

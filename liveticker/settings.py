@@ -108,6 +108,14 @@ class Settings:
             "page may never be framed."
         ),
     )
+    themes_file: str = field(
+        default="",
+        metadata=_meta(
+            "JSON file of the newsroom's own looks (site name, logo, colours, fonts, links; "
+            "see docs/theming.md), checked at start; a blog picks one by name. Empty: the "
+            "built-in `default` and `night-desk` only."
+        ),
+    )
     default_language: str = field(
         default="en",
         metadata=_meta(

@@ -41,6 +41,7 @@ from liveticker.web import (
     open_data,
     pages,
     pages_notes,
+    themes,
 )
 from liveticker.web.compression import Compression
 from liveticker.web.middleware import BodyLimit, security_headers
@@ -121,6 +122,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     templates = Jinja2Templates(directory=TEMPLATES)
     i18n.install(templates.env)
     assets.install(templates.env)
+    looks = themes.load(settings.themes_file)
+    # The look of pages that name none (the index, errors, the desk): the site's default.
+    templates.env.globals["site_theme"] = looks.default
     hub = Hub(
         database=database,
         fragments={
@@ -232,6 +236,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
         account_login_limiter=RateLimiter(per_minute=max(settings.write_rate_per_minute // 10, 5)),
         media=media,
+        themes=looks,
     )
     errors.install(app)
     app.include_router(api.router)
@@ -241,6 +246,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(pages.router)
     app.include_router(embed.router)  # before /static: it serves the loader, /static/embed.js
     app.include_router(pages_notes.router)
+    app.include_router(themes.router)
     app.include_router(desk.router)
     app.include_router(desk_blogs.router)
     app.include_router(desk_live.router)

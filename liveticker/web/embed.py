@@ -84,9 +84,7 @@ def blog_embed(request: Request, session: DbSession, settings: AppSettings, slug
         "base": base,
         "key_points": blogs.key_points_html(blog),
     }
-    return _render(
-        request, "embed.html", context, settings=settings, language=blog.language, headers=headers
-    )
+    return _render(request, "embed.html", context, settings=settings, blog=blog, headers=headers)
 
 
 @router.api_route("/blogs/{slug}/posts/{post_id:row_id}/embed", methods=["GET", "HEAD"])
@@ -107,9 +105,7 @@ def post_embed(
         "notes": _shown_notes(session, [post]).get(post.id),
         "base": base,
     }
-    return _render(
-        request, "embed.html", context, settings=settings, language=blog.language, headers=headers
-    )
+    return _render(request, "embed.html", context, settings=settings, blog=blog, headers=headers)
 
 
 @router.api_route(LOADER_PATH, methods=["GET", "HEAD"])

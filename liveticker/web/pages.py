@@ -69,17 +69,20 @@ def _render(
     context: dict[str, Any],
     *,
     settings: AppSettings,
-    language: str | None = None,
+    blog: Blog | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The page in `language` (a blog's), else the site's default language."""
-    templates = services_of(request).templates
+    """The page in the blog's language and look, else the site's default ones."""
+    services = services_of(request)
+    templates = services.templates
+    theme = services.themes.get(blog.theme) if blog is not None else services.themes.default
     context = {
-        "site_name": settings.site_name,
+        "site_name": theme.site_name or settings.site_name,
+        "theme": theme,
         **TIME_HELPERS,
         **context,
     }
-    with i18n.speaking(language or settings.default_language):
+    with i18n.speaking(blog.language if blog is not None else settings.default_language):
         return templates.TemplateResponse(request, template, context, headers=headers)
 
 
@@ -92,12 +95,19 @@ def _shown_notes(session: DbSession, shown: list[Post]) -> dict[int, list[dict[s
 
 
 def _etag(blog: Blog, request: Request, base: str, siblings: list[Blog] | None = None) -> str:
-    """Strong validator from what the page is made of: the blog row, and the siblings in
-    other languages it links (one indexed query, only for a blog that names any)."""
-    parts = [str(blog.id), str(blog.version), request.url.path, request.url.query, base]
-    parts += [ASSET_VERSION, *(f"{sibling.id}.{sibling.version}" for sibling in siblings or [])]
-    key = "\n".join(parts)
+    """Strong validator from what the page is made of: the blog row, its look's digest (a
+    new logo or link in the themes file is a new page), and the siblings in other languages
+    it links (one indexed query, only for a blog that names any)."""
+    look = services_of(request).themes.get(blog.theme).digest
+    parts = [blog.id, blog.version, request.url.path, request.url.query, base, ASSET_VERSION, look]
+    parts += [f"{sibling.id}.{sibling.version}" for sibling in siblings or []]
+    key = "\n".join(str(part) for part in parts)
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def _site_name(request: Request, settings: AppSettings, blog: Blog) -> str:
+    """The name the blog's look gives the site (in its meta tags and feed too), else the site's."""
+    return services_of(request).themes.get(blog.theme).site_name or settings.site_name
 
 
 def _alternates(blog: Blog, siblings: list[Blog], base: str) -> list[dict[str, str]]:
@@ -171,12 +181,17 @@ def blog_page(
             blog,
             shown,
             base=base,
-            site_name=settings.site_name,
+            site_name=_site_name(request, settings, blog),
             query=f"before={before}" if before else "",
         ),
     }
     return _render(
-        request, "blog.html", context, settings=settings, language=blog.language, headers=headers
+        request,
+        "blog.html",
+        context,
+        settings=settings,
+        blog=blog,
+        headers=headers,
     )
 
 
@@ -189,7 +204,7 @@ def blog_feed(request: Request, session: DbSession, settings: AppSettings, slug:
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     newest = posts.feed_posts(session, blog=blog, limit=settings.page_size)
-    body = feeds.atom_feed(blog, newest, base=base, site_name=settings.site_name)
+    body = feeds.atom_feed(blog, newest, base=base, site_name=_site_name(request, settings, blog))
     return Response(body, media_type=feeds.MEDIA_TYPE, headers=headers)
 
 
@@ -210,10 +225,15 @@ def post_page(
         "notes": _shown_notes(session, [post]).get(post.id),
         "base": base,
         "title": seo.post_title(post),
-        "meta": seo.post_meta(post, base=base, site_name=settings.site_name),
+        "meta": seo.post_meta(post, base=base, site_name=_site_name(request, settings, blog)),
     }
     return _render(
-        request, "post.html", context, settings=settings, language=blog.language, headers=headers
+        request,
+        "post.html",
+        context,
+        settings=settings,
+        blog=blog,
+        headers=headers,
     )
 
 

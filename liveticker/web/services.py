@@ -1,6 +1,6 @@
 """What one app holds for its lifetime, as one typed object: settings, the database, the
 templates, the live hub with its fragment renderers, the desks' wake-up calls, the rate
-limiters and the media library.
+limiters, the media library and the site's looks.
 
 `create_app` builds it; routes reach it through the `AppServices` dependency (web.deps).
 """
@@ -8,6 +8,7 @@ limiters and the media library.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
@@ -18,6 +19,9 @@ from liveticker.live.desk import DeskSignals
 from liveticker.live.hub import Hub
 from liveticker.settings import Settings
 from liveticker.storage.database import Database
+
+if TYPE_CHECKING:  # web.themes serves its CSS through these services
+    from liveticker.web.themes import Themes
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class Services:
     login_limiter: RateLimiter  # sign-in attempts per address
     account_login_limiter: RateLimiter  # sign-in attempts per account, from any address
     media: Library  # where uploaded images go, and their limits
+    themes: Themes  # the site's looks (LIVETICKER_THEMES_FILE and the built-in ones)
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -1,5 +1,5 @@
 /* Liveticker reader page, progressive enhancement only (the page is complete without it):
-   local times, "Show more posts" in place, Page Up/Down and J/K between posts, share menu.
+   "5 min ago" and local times, "Show more posts" in place, Page Up/Down and J/K, share menu.
    Its words come from the page (#lt-strings), in the blog's language. */
 (() => {
   "use strict";
@@ -13,6 +13,7 @@
     return (forms[rules.select(n)] || forms.other || "%(n)s").replace("%(n)s", n.toLocaleString(strings.lang));
   };
   const format = new Intl.DateTimeFormat(strings.lang, { dateStyle: "medium", timeStyle: "short" });
+  const relative = Intl.RelativeTimeFormat && new Intl.RelativeTimeFormat(strings.lang, { numeric: "auto", style: "short" });
 
   const announce = (text) => {
     if (!announcer) return;
@@ -20,14 +21,24 @@
     setTimeout(() => { announcer.textContent = text; }, 50);
   };
 
+  // "5 min ago" for 12 h; the exact time in the title and, for screen readers, in a hidden
+  // copy that holds still (aria-label on a <time> is not read everywhere).
   const localTimes = (root) => {
     for (const el of root.querySelectorAll("time[data-local]")) {
       const when = new Date(el.dateTime);
-      if (Number.isNaN(when.getTime())) continue;
-      if (!el.title) el.title = el.textContent;
-      el.textContent = format.format(when);
+      const m = Math.max(0, Date.now() - when) / 6e4;
+      if (Number.isNaN(m)) continue;
+      const exact = (el.title = format.format(when));
+      const ago = relative && m < 720 ? relative.format(-Math.floor(m < 60 ? m : m / 60), m < 1 ? "second" : m < 60 ? "minute" : "hour") : "";
+      if (el.textContent === ago + exact) continue;
+      el.textContent = exact;
+      if (!ago) continue;
+      el.innerHTML = '<span aria-hidden="true"></span><span class="visually-hidden"></span>';
+      el.firstChild.textContent = ago;
+      el.lastChild.textContent = exact;
     }
   };
+  const tick = () => document.hidden || localTimes(document); // no work in a hidden tab
 
   const articles = () => (feed ? [...feed.querySelectorAll(":scope > article")] : []);
 
@@ -54,7 +65,7 @@
       menu = document.createElement("div");
       menu.className = "share-menu";
       menu.id = "share-menu";
-      menu.hidden = true;
+      menu.hidden = true; // until placed: an open menu has an owner
       menu.addEventListener("keydown", (event) => { if (event.key === "Escape") closeMenu(true); });
       document.addEventListener("click", (event) => {
         if (menu && !menu.contains(event.target) && event.target !== menu.owner) closeMenu(false);
@@ -147,7 +158,9 @@
     }
   };
 
-  localTimes(document);
+  tick();
+  setInterval(tick, 30000);
+  document.addEventListener("visibilitychange", tick);
   addCopyButtons(document);
   if (!feed) return;
 
@@ -369,7 +382,7 @@
     const updated = document.getElementById("blog-updated");
     if (!updated) return;
     updated.dateTime = new Date().toISOString();
-    updated.textContent = format.format(new Date());
+    localTimes(updated.parentNode);
   };
 
   const apply = (kind, id, data) => {
