@@ -98,8 +98,8 @@ def _count_strings() -> str:
     language = i18n.current()
     forms: dict[str, dict[str, str]] = {"left": {}, "over": {}}
     messages = {
-        "left": (N_("%(n)s character left."), N_("%(n)s characters left.")),
-        "over": (N_("%(n)s character too many."), N_("%(n)s characters too many.")),
+        "left": i18n._plural_noop("%(n)s character left.", "%(n)s characters left."),
+        "over": i18n._plural_noop("%(n)s character too many.", "%(n)s characters too many."),
     }
     for sample in range(200):
         category = str(language.locale.plural_form(sample))
