@@ -10,6 +10,7 @@ the same extraction, so a string nobody translated fails the suite (docs/transla
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ KEYWORDS = {
     "N_": None,
 }
 HEADER = "Liveticker reader pages"
+PLACEHOLDER = re.compile(r"%\(\w+\)s")
 
 
 def extract() -> Catalog:
@@ -120,12 +122,19 @@ def missing(language: str) -> list[str]:
         if have is None or have.fuzzy:
             problems.append(f"untranslated: {singular!r}")
             continue
-        forms = list(have.string) if isinstance(have.string, tuple | list) else [have.string]
+        strings = list(have.string) if isinstance(have.string, tuple | list) else [have.string]
+        forms = [form or "" for form in strings]
         if not all(forms) or len(forms) != (catalogue.num_plurals if message.pluralizable else 1):
             problems.append(f"untranslated: {singular!r}")
             continue
         for error in have.check(catalogue):
             problems.append(f"{singular!r}: {error}")
+        # Babel lets a translation leave out a named placeholder; a sentence would then lose
+        # the author or the time it was given. (A plural form may spell its count out.)
+        if not message.pluralizable:
+            lost = sorted(set(PLACEHOLDER.findall(singular)) - set(PLACEHOLDER.findall(forms[0])))
+            if lost:
+                problems.append(f"{singular!r}: the translation lacks {', '.join(lost)}")
         # Jinja inserts a translation as trusted markup (only the values put into it are
         # escaped), so markup characters or a straight quote would break a tag or attribute.
         if any(char in (form or "") for form in forms for char in '<>"'):
