@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/screenshot.py [--width 1280] [--full-page] [--out docs/screenshot.png]
         [--notes]   # the first post with readers' context, at the top
+        [--arabic]  # the demo's Arabic blog (right to left, the night-desk look)
 
 Starts the app on a throw-away SQLite database with the demo content, on a free port of
 127.0.0.1, and never downloads a browser.
@@ -39,13 +40,15 @@ def main() -> None:
     parser.add_argument(
         "--notes", action="store_true", help="scroll to the first post with a notes box"
     )
+    parser.add_argument("--arabic", action="store_true", help="the demo's Arabic blog")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
         database = Database(f"sqlite:///{folder}/demo.db")
         database.upgrade()
         with database.transaction() as session:
-            slug = create_demo(session).blog_slug
+            demo = create_demo(session)
+            slug = demo.arabic_blog_slug if args.arabic else demo.blog_slug
         app = create_app(Settings(database_url=database.url), database=database)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
