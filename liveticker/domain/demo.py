@@ -464,7 +464,8 @@ def create_demo(session: Session) -> DemoInfo:
 
 
 def _create_blog(session: Session, desk: Actor, story: DemoBlog, started: datetime) -> Blog:
-    blog = create_blog(session, actor=desk, data=story.blog)
+    # The demo's stories are written in English, whatever the site's default language.
+    blog = create_blog(session, actor=desk, data=story.blog, default_language="en")
     if story.key_points:
         set_key_points(
             session, actor=desk, blog=blog, data=KeyPointsInput(items=list(story.key_points))
