@@ -503,8 +503,12 @@ def blog_update(
 
     if translations and no_translations:
         raise click.UsageError("--translation and --no-translations contradict each other")
-    given: dict[str, object] = {"title": title, "standfirst": standfirst, "language": language}
-    given["theme"] = theme
+    given: dict[str, object] = {
+        "title": title,
+        "standfirst": standfirst,
+        "language": language,
+        "theme": theme,
+    }
     if translations or no_translations:
         given["translations"] = list(translations)
     data = BlogUpdate.model_validate(

@@ -4,10 +4,10 @@
 A header line, then one line per row, parents before children, each media row followed
 by its image files (base64). The columns come from the models, so a column a migration
 adds travels without a change here; an export from before a migration that only added
-columns is read with their defaults (ADDED_COLUMNS). Export reads one snapshot in batches; import fills
-an empty database in one transaction, so a bad line leaves nothing behind. Sessions,
-live reader counts and leases belong to running processes, not to the newsroom: they
-stay behind.
+columns is read with their defaults (ADDED_COLUMNS). Export reads one snapshot in
+batches; import fills an empty database in one transaction, so a bad line leaves nothing
+behind. Sessions, live reader counts and leases belong to running processes, not to the
+newsroom: they stay behind.
 """
 
 from __future__ import annotations
