@@ -417,28 +417,119 @@ def blog() -> None:
     """Blogs."""
 
 
+_LANGUAGE_HELP = "Its language, a BCP 47 tag (en, de-AT, ar)."
+_TRANSLATION_HELP = "Slug of a sibling blog in another language (repeatable)."
+_THEME_HELP = "Name of one of the site's looks (lowercase, digits, dashes)."
+
+
 @blog.command("create")
 @click.argument("slug")
 @click.option("--title", required=True)
 @click.option("--standfirst", default="")
 @click.option("--label", "labels", multiple=True, help="Topic label (repeatable).")
+@click.option(
+    "--language",
+    metavar="TAG",
+    default=None,
+    help=_LANGUAGE_HELP,
+    show_default="LIVETICKER_DEFAULT_LANGUAGE",
+)
+@click.option(
+    "--translation", "translations", metavar="SLUG", multiple=True, help=_TRANSLATION_HELP
+)
+@click.option(
+    "--theme", metavar="NAME", default="", help=_THEME_HELP, show_default="the site's default look"
+)
 @click.option("--publish", is_flag=True, help="Make it live at once.")
 @click.option("--as", "username", required=True, help="Editor account to act as.")
 @friendly_errors
 def blog_create(
-    slug: str, title: str, standfirst: str, labels: tuple[str, ...], publish: bool, username: str
+    slug: str,
+    title: str,
+    standfirst: str,
+    labels: tuple[str, ...],
+    language: str | None,
+    translations: tuple[str, ...],
+    theme: str,
+    publish: bool,
+    username: str,
 ) -> None:
     """Create a blog."""
     from liveticker.domain import blogs
     from liveticker.domain.inputs import BlogCreate
 
-    data = BlogCreate(slug=slug, title=title, standfirst=standfirst, labels=list(labels))
+    data = BlogCreate(
+        slug=slug,
+        title=title,
+        standfirst=standfirst,
+        labels=list(labels),
+        language=language,
+        translations=list(translations),
+        theme=theme,
+    )
+    default_language = _settings().default_language
     with _transaction() as session:
         actor = _actor(session, username)
-        made = blogs.create_blog(session, actor=actor, data=data)
+        made = blogs.create_blog(session, actor=actor, data=data, default_language=default_language)
         if publish:
             blogs.publish_blog(session, actor=actor, blog=made)
         click.echo(f"{made.status} blog /blogs/{made.slug} (short link /p/{made.short_code})")
+
+
+@blog.command("update")
+@click.argument("slug")
+@click.option("--title", default=None)
+@click.option("--standfirst", default=None)
+@click.option("--language", metavar="TAG", default=None, help=_LANGUAGE_HELP)
+@click.option(
+    "--translation",
+    "translations",
+    metavar="SLUG",
+    multiple=True,
+    help=_TRANSLATION_HELP + " Replaces the list; see --no-translations.",
+)
+@click.option("--no-translations", is_flag=True, help="Link no sibling blogs.")
+@click.option("--theme", metavar="NAME", default=None, help=_THEME_HELP + ' "": the default.')
+@click.option("--as", "username", required=True, help="Editor account to act as.")
+@friendly_errors
+def blog_update(
+    slug: str,
+    title: str | None,
+    standfirst: str | None,
+    language: str | None,
+    translations: tuple[str, ...],
+    no_translations: bool,
+    theme: str | None,
+    username: str,
+) -> None:
+    """Change a blog's title, standfirst, language, siblings or look.
+
+    What is not given stays as it is."""
+    from liveticker.domain import blogs
+    from liveticker.domain.inputs import BlogUpdate
+
+    if translations and no_translations:
+        raise click.UsageError("--translation and --no-translations contradict each other")
+    given: dict[str, object] = {
+        "title": title,
+        "standfirst": standfirst,
+        "language": language,
+        "theme": theme,
+    }
+    if translations or no_translations:
+        given["translations"] = list(translations)
+    data = BlogUpdate.model_validate(
+        {name: value for name, value in given.items() if value is not None}
+    )
+    if not data.model_fields_set:
+        raise click.UsageError("nothing to change: give at least one option besides --as")
+    with _transaction() as session:
+        actor = _actor(session, username)
+        target = blogs.get_blog(session, slug=slug, actor=actor)
+        version = target.version
+        blogs.update_blog(session, actor=actor, blog=target, data=data)
+        changed = "changed" if target.version != version else "unchanged"
+        click.echo(f"{target.slug}: {changed} (language {target.language})")
 
 
 class BlogAction(Protocol):

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from liveticker.cli import main
 from liveticker.domain import accounts
 from liveticker.storage.database import Database
+from liveticker.storage.models import Blog
 
 
 @pytest.fixture
@@ -122,6 +124,67 @@ def test_contributor_posts_become_drafts(env: str) -> None:
     code, out = run("post", "create", "storm", "--body", "from the field", "--as", "rep")
     assert code == 0, out
     assert out.startswith("draft post")
+
+
+def _blog_fields(url: str, slug: str) -> tuple[str, list[str], str, int]:
+    database = Database(url)
+    try:
+        with database.transaction(write=False) as session:
+            blog = session.scalars(select(Blog).where(Blog.slug == slug)).one()
+            return blog.language, list(blog.translations), blog.theme, blog.version
+    finally:
+        database.dispose()
+
+
+def test_a_blogs_language_siblings_and_look(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    run("user", "create", "ed", "--role", "editor", "--password-stdin", input="long enough pw\n")
+    code, out = run(
+        "blog", "create", "sturm", "--title", "Sturm", "--language", "de-at",
+        "--translation", "storm", "--translation", "burya", "--theme", "night", "--as", "ed",
+    )  # fmt: skip
+    assert code == 0, out
+    assert _blog_fields(env, "sturm")[:3] == ("de-AT", ["storm", "burya"], "night")
+
+    monkeypatch.setenv("LIVETICKER_DEFAULT_LANGUAGE", "fa")
+    assert run("blog", "create", "tufan", "--title", "T", "--as", "ed")[0] == 0
+    assert _blog_fields(env, "tufan")[:3] == ("fa", [], "")
+
+    version = _blog_fields(env, "sturm")[3]
+    code, out = run(
+        "blog", "update", "sturm", "--language", "de", "--no-translations", "--theme", "",
+        "--as", "ed",
+    )  # fmt: skip
+    assert (code, out) == (0, "sturm: changed (language de)\n")
+    language, translations, theme, changed = _blog_fields(env, "sturm")
+    assert (language, translations, theme) == ("de", [], "")
+    assert changed > version
+    code, out = run("blog", "update", "sturm", "--translation", "storm", "--as", "ed")
+    assert code == 0, out
+    assert _blog_fields(env, "sturm")[1] == ["storm"]
+    assert run("blog", "update", "sturm", "--language", "de", "--as", "ed") == (
+        0,
+        "sturm: unchanged (language de)\n",
+    )
+
+    for args, problem in (
+        (("create", "x", "--title", "X", "--language", "klingon"), "'klingon' is not a language"),
+        (("create", "x", "--title", "X", "--theme", "Dark"), "theme: must be a theme's name"),
+        (("create", "x", "--title", "X", "--translation", "x"), "'x' is this blog itself"),
+        (("update", "sturm", "--language", "xx-!!"), "language: must be a language tag"),
+        (("update", "sturm", "--translation", "sturm"), "'sturm' is this blog itself"),
+        (("update", "sturm", "--translation", "Bad Slug"), "is not a blog's address"),
+        (("update", "sturm", "--translation", "a", "--no-translations"), "contradict"),
+        (("update", "sturm"), "nothing to change"),
+    ):
+        code, out = run("blog", *args, "--as", "ed")
+        assert code != 0, args
+        assert problem in out, (args, out)
+    assert _blog_fields(env, "sturm")[:3] == ("de", ["storm"], "")
+
+    monkeypatch.setenv("LIVETICKER_DEFAULT_LANGUAGE", "klingon")
+    code, out = run("blog", "create", "x", "--title", "X", "--as", "ed")
+    assert code == 1
+    assert "LIVETICKER_DEFAULT_LANGUAGE 'klingon' is not a language tag" in out
 
 
 def test_bad_setting_is_a_clear_error(env: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -586,3 +586,86 @@ def test_a_postgresql_backup_runs_pg_dump_or_says_how(
                 timeout=60,
             )
             assert rows(restored) == rows(place)
+
+
+# -- exports of an older schema -----------------------------------------------------------
+
+ADDED_IN_0012 = ("language", "translations", "theme")
+
+
+def _blog_fields(place: Place) -> dict[str, tuple[str, list[str], str]]:
+    return {
+        row["slug"]: (row["language"], row["translations"], row["theme"])
+        for row in rows(place)["blogs"]
+    }
+
+
+def _as_of_0011(path: Path, *, drop: tuple[str, ...] = ADDED_IN_0012) -> bytes:
+    """The export as Liveticker wrote it before migration 0012: its blogs lack the columns."""
+    lines = _header_with(path, schema="0011").splitlines(keepends=True)
+    older = [lines[0]]
+    for line in lines[1:]:
+        item = json.loads(line)
+        if item.get("table") == "blogs":
+            for column in drop:
+                del item["row"][column]
+        older.append((json.dumps(item, ensure_ascii=False) + "\n").encode())
+    return b"".join(older)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_blogs_language_travels_and_an_export_from_before_it_gets_the_defaults(
+    tmp_path: Path, kind: str
+) -> None:
+    with (
+        new_place("sqlite", tmp_path / "old") as source,
+        new_place(kind, tmp_path / "new") as target,
+        new_place(kind, tmp_path / "older") as older,
+        new_place(kind, tmp_path / "broken") as broken,
+    ):
+        cli(source, "user", "create", "ed", "--role", "editor", "--password-stdin", input=PASSWORD)
+        made = cli(
+            source, "blog", "create", "sturm", "--title", "Sturm", "--language", "de-at",
+            "--translation", "storm", "--theme", "night", "--publish", "--as", "ed",
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+        made = cli(
+            source, "blog", "create", "storm", "--title", "Storm", "--translation", "sturm",
+            "--as", "ed",
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+        export = tmp_path / "newsroom.jsonl"
+        assert cli(source, "export", "--out", str(export)).exit_code == 0
+        assert cli(target, "import", str(export)).exit_code == 0
+        expected = {"sturm": ("de-AT", ["storm"], "night"), "storm": ("en", ["sturm"], "")}
+        assert _blog_fields(source) == _blog_fields(target) == expected
+
+        old_export = tmp_path / "before-0012.jsonl"
+        old_export.write_bytes(_as_of_0011(export))
+        imported = cli(older, "import", str(old_export))
+        assert imported.exit_code == 0, imported.output
+        # As `liveticker db upgrade` leaves the blogs of a database from before languages.
+        assert _blog_fields(older) == {"sturm": ("en", [], ""), "storm": ("en", [], "")}
+        moved, kept = rows(source), rows(older)
+        for table in transfer.tables():
+            strip = ADDED_IN_0012 if table.name == "blogs" else ()
+            assert [
+                {k: v for k, v in row.items() if k not in strip} for row in kept[table.name]
+            ] == [{k: v for k, v in row.items() if k not in strip} for row in moved[table.name]], (
+                table.name
+            )
+
+        # Only the columns 0012 added may be missing from a 0011 export.
+        short = tmp_path / "short.jsonl"
+        short.write_bytes(_as_of_0011(export, drop=(*ADDED_IN_0012, "title")))
+        line = one_error_line(cli(broken, "import", str(short)))
+        assert "the blogs row lacks column title" in line, line
+        assert count_all(broken) == 0
+
+
+def test_added_columns_name_columns_of_the_models() -> None:
+    by_name = {table.name: table for table in transfer.tables()}
+    for revision, added in transfer.ADDED_COLUMNS.items():
+        for table, columns in added.items():
+            for column in columns:
+                assert column in by_name[table].columns, (revision, table, column)

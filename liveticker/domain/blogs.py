@@ -11,7 +11,7 @@ import re
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from liveticker.domain import audit, events, permissions, revisions, teams
+from liveticker.domain import audit, events, languages, permissions, revisions, teams
 from liveticker.domain.accounts import Actor
 from liveticker.domain.inputs import (
     SLUG_PATTERN,
@@ -21,7 +21,7 @@ from liveticker.domain.inputs import (
     KeyPointsInput,
 )
 from liveticker.domain.shortcodes import is_wellformed, unused_code
-from liveticker.exceptions import Conflict, NotFound
+from liveticker.exceptions import Conflict, Misconfigured, NotFound, ValidationFailed
 from liveticker.storage.models import Blog, utcnow
 
 _SLUG = re.compile(SLUG_PATTERN)
@@ -81,11 +81,19 @@ def public_translations(session: Session, *, blog: Blog) -> list[Blog]:
     return [found[slug] for slug in wanted if slug in found]
 
 
-def create_blog(session: Session, *, actor: Actor | None, data: BlogCreate) -> Blog:
-    """A new draft blog (editors); it logs nothing until it is published."""
+def create_blog(
+    session: Session, *, actor: Actor | None, data: BlogCreate, default_language: str
+) -> Blog:
+    """A new draft blog (editors); it logs nothing until it is published.
+
+    Its language is the one `data` names, else `default_language`: the site's
+    LIVETICKER_DEFAULT_LANGUAGE, which the API, the desk and the CLI pass from settings.
+    """
     actor = permissions.require_editor(actor)
+    _not_its_own_translation(data.slug, data.translations)
     if session.scalar(select(Blog.id).where(Blog.slug == data.slug)) is not None:
         raise Conflict(f"a blog with slug {data.slug!r} exists already", field="slug")
+    data = data.model_copy(update={"language": data.language or _site_language(default_language)})
     now = utcnow()
     blog = Blog(
         slug=data.slug,
@@ -97,6 +105,9 @@ def create_blog(session: Session, *, actor: Actor | None, data: BlogCreate) -> B
         key_points=[],
         status="draft",
         closing_message="",
+        language=data.language,
+        translations=list(data.translations),
+        theme=data.theme,
         created_at=now,
         updated_at=now,
         version=1,
@@ -122,6 +133,10 @@ def update_blog(session: Session, *, actor: Actor | None, blog: Blog, data: Blog
         values["lead_image"] = data.lead_image.model_dump()
     if "labels" in values:
         values["labels"] = list(data.labels or [])
+    if "translations" in values:
+        translations = list(data.translations or [])
+        _not_its_own_translation(blog.slug, translations)
+        values["translations"] = translations
     events.lock_blog(session, blog)
     changed = revisions.apply_changes(blog, values)
     if changed:
@@ -204,6 +219,24 @@ def reopen_blog(session: Session, *, actor: Actor | None, blog: Blog) -> Blog:
     revisions.record(session, blog=blog, actor=actor, action="reopened", changes=changed)
     _audit(session, actor, "blog.reopen", blog, "")
     return blog
+
+
+def _not_its_own_translation(slug: str, translations: list[str]) -> None:
+    if slug in translations:
+        raise ValidationFailed(
+            f"{slug!r} is this blog itself: translations are its siblings in other languages",
+            field="translations",
+        )
+
+
+def _site_language(tag: str) -> str:
+    try:
+        return languages.normalize(tag)
+    except ValidationFailed:
+        # The operator's setting, not the client's input: a 500 that says what to fix.
+        raise Misconfigured(
+            f"LIVETICKER_DEFAULT_LANGUAGE {tag!r} is not a language tag this site knows"
+        ) from None
 
 
 def _audit(session: Session, actor: Actor, action: str, blog: Blog, reason: str) -> None:

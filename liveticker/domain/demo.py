@@ -482,10 +482,15 @@ def create_demo(session: Session) -> DemoInfo:
 
 
 def _create_blog(session: Session, desk: Actor, story: DemoBlog, started: datetime) -> Blog:
-    blog = create_blog(session, actor=desk, data=story.blog)
-    blog.language = story.language
-    blog.translations = list(story.translations)
-    blog.theme = story.theme
+    # Each story's language, siblings and look come with it, whatever the site's defaults.
+    data = story.blog.model_copy(
+        update={
+            "language": story.language,
+            "translations": list(story.translations),
+            "theme": story.theme,
+        }
+    )
+    blog = create_blog(session, actor=desk, data=data, default_language=story.language)
     if story.key_points:
         set_key_points(
             session, actor=desk, blog=blog, data=KeyPointsInput(items=list(story.key_points))

@@ -151,6 +151,7 @@ def blog_snapshot(blog: Blog) -> dict[str, Any]:
         "status": blog.status,
         "closing_message": blog.closing_message,
         "coverage_end": _precise(blog.coverage_end),
+        "language": blog.language,
     }
 
 

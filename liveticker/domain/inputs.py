@@ -30,11 +30,15 @@ from pydantic import (
 # The bounds the command line's options need too; defined without pydantic for its start.
 from liveticker.domain.constants import MAX_AUDIT_ENTRIES as MAX_AUDIT_ENTRIES
 from liveticker.domain.constants import MAX_ROW_ID as MAX_ROW_ID
+from liveticker.domain.languages import MAX_TAG_LENGTH, normalize
+from liveticker.exceptions import ValidationFailed
 
 # Control characters other than tab and newline have no place in editorial text and some
 # (NUL) are rejected by PostgreSQL; refusing them here keeps the two databases alike.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_SLUG = re.compile(SLUG_PATTERN)
+_THEME = re.compile(r"[a-z0-9-]{1,40}")
 # Credentials in URLs ("https://trusted@evil") are a phishing trick; no caller needs them.
 _ABSOLUTE_URL = re.compile(r"^https?://[^/\\?#@]+(?:[/?#][^\\]*)?$", re.IGNORECASE)
 HANDLE_PATTERN = r"^@?[A-Za-z0-9_.]{1,50}$"
@@ -238,6 +242,52 @@ class SocialInput(Strict):
 
 Label = Annotated[Line, Field(max_length=40), AfterValidator(_nonempty)]
 KeyPoint = Annotated[Text, Field(max_length=600), AfterValidator(_nonempty)]
+MAX_TRANSLATIONS = 20  # sibling blogs in other languages one blog links
+
+
+def _language(value: str) -> str:
+    try:
+        return normalize(value, field="language")
+    except ValidationFailed as exc:
+        # The error is reported under the field's name already ("language: ...").
+        raise ValueError(exc.message.removeprefix("language ")) from None
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(
+            f"{value[:80]!r} is not a blog's address: lowercase letters and digits, "
+            "with single dashes between them"
+        )
+    return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("each blog at most once")
+    return values
+
+
+def _theme(value: str) -> str:
+    if value and not _THEME.fullmatch(value):
+        raise ValueError(
+            "must be a theme's name (lowercase letters, digits and dashes), or empty for the "
+            "site's default look"
+        )
+    return value
+
+
+# A BCP 47 tag, written the one way (languages.normalize): "pt-br" is stored as "pt-BR".
+Language = Annotated[StrictStr, Field(max_length=MAX_TAG_LENGTH), AfterValidator(_language)]
+# Sibling blogs by slug. A slug may name a blog that does not exist yet or is a draft, so
+# two desks can link each other in either order; pages link only the public ones.
+Translations = Annotated[
+    list[Annotated[StrictStr, Field(max_length=80), AfterValidator(_slug)]],
+    Field(max_length=MAX_TRANSLATIONS),
+    AfterValidator(_distinct),
+]
+# The name of a look among the site's themes; "" is the default look.
+Theme = Annotated[StrictStr, Field(max_length=40), AfterValidator(_theme)]
 
 
 class BlogCreate(Strict):
@@ -246,17 +296,24 @@ class BlogCreate(Strict):
     standfirst: Annotated[Text, Field(max_length=600)] = ""
     labels: Annotated[list[Label], Field(max_length=6)] = []
     lead_image: ImageInput | None = None
+    # None: the site's LIVETICKER_DEFAULT_LANGUAGE (blogs.create_blog is given it).
+    language: Language | None = None
+    translations: Translations = []
+    theme: Theme = ""
 
 
 class BlogUpdate(Patch):
     required_fields: ClassVar[frozenset[str]] = frozenset(
-        {"title", "standfirst", "labels", "closing_message"}
+        {"title", "standfirst", "labels", "closing_message", "language", "translations", "theme"}
     )
     title: Annotated[Line, Field(max_length=200), AfterValidator(_nonempty)] | None = None
     standfirst: Annotated[Text, Field(max_length=600)] | None = None
     labels: Annotated[list[Label], Field(max_length=6)] | None = None
     lead_image: ImageInput | None = None
     closing_message: Annotated[Text, Field(max_length=500)] | None = None
+    language: Language | None = None
+    translations: Translations | None = None
+    theme: Theme | None = None
 
 
 class KeyPointsInput(Strict):

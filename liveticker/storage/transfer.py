@@ -3,16 +3,18 @@
 
 A header line, then one line per row, parents before children, each media row followed
 by its image files (base64). The columns come from the models, so a column a migration
-adds travels without a change here. Export reads one snapshot in batches; import fills
-an empty database in one transaction, so a bad line leaves nothing behind. Sessions,
-live reader counts and leases belong to running processes, not to the newsroom: they
-stay behind.
+adds travels without a change here; an export from before a migration that only added
+columns is read with their defaults (ADDED_COLUMNS). Export reads one snapshot in
+batches; import fills an empty database in one transaction, so a bad line leaves nothing
+behind. Sessions, live reader counts and leases belong to running processes, not to the
+newsroom: they stay behind.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -57,6 +59,13 @@ BATCH = 500
 # The longest line read: a media file (at most LIVETICKER_MEDIA_MAX_BYTES re-encoded, in
 # base64) fits many times; a file that is not an export does not fill the memory.
 MAX_LINE = 64 * 1024 * 1024
+# Columns a migration added with a default, by revision. An export of the schema before
+# it is read as `liveticker db upgrade` would have upgraded its database: its rows get
+# these values. Exports from before a revision not listed here (one that changed data)
+# are refused with the advice to upgrade the old database and export again.
+ADDED_COLUMNS: dict[str, dict[str, dict[str, Any]]] = {
+    "0012": {"blogs": {"language": "en", "translations": [], "theme": ""}},
+}
 
 Progress = Callable[[str, int], None]
 
@@ -332,7 +341,7 @@ def import_database(
     rolls the database back and removes the files written so far.
     """
     lines = _Lines(source, name)
-    header = _read_header(lines, database.url)
+    header, added = _read_header(lines, database.url)
     files = _MediaFiles(media_dir)
     with _database_errors(database):
         database.upgrade()
@@ -340,7 +349,7 @@ def import_database(
             writer = database.engine.execution_options(**{WRITE_OPTION: True})
             with writer.begin() as connection:
                 _refuse_unless_empty(connection, database.url)
-                loaded = _Loader(connection, lines, files, progress).load()
+                loaded = _Loader(connection, lines, files, progress, added).load()
                 _check_counts(lines, header, loaded)
                 _reset_sequences(connection)
         except BaseException:
@@ -382,7 +391,8 @@ class _Lines:
             yield self.number, value
 
 
-def _read_header(lines: _Lines, url: str) -> dict[str, Any]:
+def _read_header(lines: _Lines, url: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The header, and the values of the columns added since the export's schema."""
     first = next(iter(lines), None)
     if first is None:
         raise ValidationFailed(f"{lines.name} is empty: not a Liveticker export")
@@ -407,21 +417,28 @@ def _read_header(lines: _Lines, url: str) -> dict[str, Any]:
             f'the header\'s "tables" should count the rows of {", ".join(names)}, '
             'and its "files" the media files'
         )
-    _check_schema(lines, header.get("schema"), url)
-    return header
+    return header, _check_schema(lines, header.get("schema"), url)
 
 
-def _check_schema(lines: _Lines, schema: Any, url: str) -> None:
-    """Same schema revision only: a row's columns are those of this Liveticker's models."""
+def _check_schema(lines: _Lines, schema: Any, url: str) -> dict[str, dict[str, Any]]:
+    """The values of the columns added since the export's schema revision (none for this
+    Liveticker's own); an export from before a change of data is refused."""
     script = ScriptDirectory.from_config(alembic_config(url))
     head = script.get_current_head()
     if schema == head:
-        return
+        return {}
     try:
         known = isinstance(schema, str) and script.get_revision(schema) is not None
     except CommandError:
         known = False
     if known:
+        later = [revision.revision for revision in script.iterate_revisions(head, schema)]
+        if all(revision in ADDED_COLUMNS for revision in later):
+            added: dict[str, dict[str, Any]] = {}
+            for revision in later:
+                for table, values in ADDED_COLUMNS[revision].items():
+                    added.setdefault(table, {}).update(values)
+            return added
         raise lines.error(
             f"the export is of schema revision {schema}, older than this Liveticker's {head}: "
             "run `liveticker db upgrade` on the old database with this version, then export "
@@ -463,11 +480,13 @@ class _Loader:
         lines: _Lines,
         files: _MediaFiles,
         progress: Progress | None,
+        added: dict[str, dict[str, Any]],
     ) -> None:
         self.connection = connection
         self.lines = lines
         self.files = files
         self.progress = progress
+        self.added = added
         self.tables = {table.name: table for table in tables()}
         self.order = list(self.tables)
         self.columns = {table.name: _columns(table) for table in tables()}
@@ -510,7 +529,11 @@ class _Loader:
         if unknown:
             raise self.lines.error(f"{name} has no column {unknown[0]}")
         values = {}
+        added = self.added.get(name, {})
         for column_name, column, kind in columns:
+            if column_name not in row and column_name in added:
+                values[column_name] = copy.deepcopy(added[column_name])
+                continue
             if column_name not in row:
                 raise self.lines.error(f"the {name} row lacks column {column_name}")
             try:

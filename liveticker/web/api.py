@@ -91,8 +91,13 @@ def login(
 
 
 @router.post("/blogs", status_code=201, response_model=BlogOut, responses=ERRORS, tags=["blogs"])
-def create_blog(session: DbSession, actor: Writer, data: BlogCreate) -> BlogOut:
-    return BlogOut.of(blogs.create_blog(session, actor=actor, data=data))
+def create_blog(
+    session: DbSession, services: AppServices, actor: Writer, data: BlogCreate
+) -> BlogOut:
+    """A new draft blog; without `language`, it speaks the site's default language."""
+    language = services.settings.default_language
+    made = blogs.create_blog(session, actor=actor, data=data, default_language=language)
+    return BlogOut.of(made)
 
 
 @router.get("/blogs/{slug}", response_model=BlogOut, responses=ERRORS, tags=["blogs"])

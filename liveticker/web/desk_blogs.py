@@ -10,6 +10,7 @@ problem next to its field.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from liveticker.domain import blogs, history, media, posts, review, sessions, teams, times
+from liveticker.domain import (
+    blogs,
+    history,
+    languages,
+    media,
+    posts,
+    review,
+    sessions,
+    teams,
+    times,
+)
 from liveticker.domain.inputs import (
     BlogCreate,
     BlogUpdate,
@@ -56,6 +67,11 @@ from liveticker.web.schemas import MediaOut
 from liveticker.web.services import Services
 
 router = APIRouter(include_in_schema=False)
+
+# The languages the reader pages ship catalogues for, offered by the language field; any
+# other tag CLDR knows may be typed (its pages then speak English around its posts).
+OFFERED_LANGUAGES = ("en", "de", "uk", "ru", "ar", "fa")
+_LIST_SEPARATOR = re.compile(r"[,\r\n]+")
 
 # Composer fields and where their errors come from in the input models.
 _FIELD_OF_LOCATION = {
@@ -200,7 +216,13 @@ def blog_rows(session: DbSession, me: SignedIn) -> list[tuple[Blog, datetime | N
 def _home(session: Session, services: Services, me: SignedIn) -> dict[str, Any]:
     rows = blog_rows(session, me)
     readers = live_readers(session, services, [blog.id for blog, _last in rows])
-    return {"blogs": rows, "readers": readers, "form": {}}
+    form = {"language": services.settings.default_language}
+    return {"blogs": rows, "readers": readers, "form": form, **_language_choices()}
+
+
+def _language_choices() -> dict[str, Any]:
+    """The language field's suggestions: each tag with its name in its own language."""
+    return {"language_choices": [(tag, languages.native_name(tag)) for tag in OFFERED_LANGUAGES]}
 
 
 @router.get("/desk")
@@ -215,9 +237,19 @@ async def create_blog(
     form = await form_fields(request)
     try:
         data = BlogCreate.model_validate(
-            {"slug": form.get("slug", "").strip(), "title": form.get("title", "")}
+            {
+                "slug": form.get("slug", "").strip(),
+                "title": form.get("title", ""),
+                # Left empty: the site's default language, as in the API.
+                "language": form.get("language", "").strip() or None,
+            }
         )
-        blog = blogs.create_blog(session, actor=me.actor, data=data)
+        blog = blogs.create_blog(
+            session,
+            actor=me.actor,
+            data=data,
+            default_language=services.settings.default_language,
+        )
     except ValidationError as exc:
         return _home_again(request, session, services, me, validation_problem(exc), form)
     except LivetickerError as exc:
@@ -267,6 +299,7 @@ def _blog_page(
         "key_points_text": "\n".join(blog.key_points),
         "form": {},
         "settings_form": None,
+        **_language_choices(),
         **extra,
     }
     return page(request, services, "desk/blog.html", context, me=me, status=status)
@@ -461,6 +494,14 @@ def _blog_update(form: dict[str, str]) -> BlogUpdate:
             "caption": form.get("lead_caption", ""),
             "credit": form.get("lead_credit", ""),
         }
+    # Only the fields the form has: a form from before they existed changes none of them.
+    if "language" in form:
+        fields["language"] = form["language"].strip()
+    if "translations" in form:
+        slugs = (slug.strip() for slug in _LIST_SEPARATOR.split(form["translations"]))
+        fields["translations"] = [slug for slug in slugs if slug]
+    if "theme" in form:
+        fields["theme"] = form["theme"].strip()
     return BlogUpdate.model_validate(fields)
 
 

@@ -80,6 +80,9 @@ class BlogOut(BaseModel):
     key_points_html: list[str]
     status: str
     closing_message: str
+    language: str
+    translations: list[str]
+    theme: str
     created_at: datetime
     published_at: datetime | None
     updated_at: datetime
@@ -102,6 +105,9 @@ class BlogOut(BaseModel):
             key_points_html=key_points_html(blog),
             status=blog.status,
             closing_message=blog.closing_message,
+            language=blog.language,
+            translations=list(blog.translations),
+            theme=blog.theme,
             created_at=blog.created_at,
             published_at=blog.published_at,
             updated_at=blog.updated_at,

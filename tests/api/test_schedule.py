@@ -508,7 +508,9 @@ def _scheduled_post(database: Database, at: datetime) -> tuple[int, accounts.Act
             session, username="desk", password="correct horse battery", role="editor"
         )
         actor = accounts.Actor.of(user)
-        blog = blogs.create_blog(session, actor=actor, data=BlogCreate(slug="storm", title="S"))
+        blog = blogs.create_blog(
+            session, actor=actor, data=BlogCreate(slug="storm", title="S"), default_language="en"
+        )
         blogs.publish_blog(session, actor=actor, blog=blog)
         post = posts.create_post(
             session,

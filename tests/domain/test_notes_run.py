@@ -118,7 +118,9 @@ def build(database: Database, *, seed: int = 7) -> Population:
         admin = accounts.create_user(session, username="admin", password=PASSWORD, role="admin")
         editor = accounts.create_user(session, username="ed", password=PASSWORD, role="editor")
         actor = Actor.of(editor)
-        blog = blogs.create_blog(session, actor=actor, data=BlogCreate(slug="storm", title="S"))
+        blog = blogs.create_blog(
+            session, actor=actor, data=BlogCreate(slug="storm", title="S"), default_language="en"
+        )
         blogs.publish_blog(session, actor=actor, blog=blog)
         made = [
             posts.create_post(session, actor=actor, blog=blog, data=PostCreate(body=f"Post {i}"))

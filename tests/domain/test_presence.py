@@ -24,7 +24,9 @@ def _blogs(database: Database, *slugs: str) -> list[int]:
         user = accounts.create_user(session, username="ed", password="long password!", role="admin")
         actor = accounts.Actor.of(user)
         return [
-            blogs.create_blog(session, actor=actor, data=BlogCreate(slug=slug, title=slug)).id
+            blogs.create_blog(
+                session, actor=actor, data=BlogCreate(slug=slug, title=slug), default_language="en"
+            ).id
             for slug in slugs
         ]
 

@@ -109,7 +109,12 @@ def prepare_database(url: str) -> str:
         )
         token = accounts.create_token(session, user=user)
         actor = accounts.Actor.of(user)
-        blog = blogs.create_blog(session, actor=actor, data=BlogCreate(slug="storm", title="Storm"))
+        blog = blogs.create_blog(
+            session,
+            actor=actor,
+            data=BlogCreate(slug="storm", title="Storm"),
+            default_language="en",
+        )
         blogs.publish_blog(session, actor=actor, blog=blog)
     database.dispose()
     return token

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from liveticker.domain import accounts
 from liveticker.storage.database import Database
 from tests.conftest import Account
+from tests.web.htmltree import parse
 
 PASSWORD = "correct horse battery"
 
@@ -392,3 +393,89 @@ def test_the_staff_stream_is_for_the_blogs_team_only(
     refused = client.get("/desk/blogs/storm/live", follow_redirects=False)
     assert refused.status_code == 403
     assert "text/event-stream" not in refused.headers["content-type"]
+
+
+def test_the_blog_forms_set_language_siblings_and_look(
+    client: TestClient, accounts_by_role: dict[str, Account]
+) -> None:
+    csrf = sign_in(client, "editor")
+    editor = accounts_by_role["editor"].headers  # the blog stays a draft
+    home = parse(client.get("/desk").text)
+    language = home.by_id("f-language")
+    assert language is not None
+    assert (language.get("value"), language.get("list")) == ("en", "desk-languages")
+    offered = home.by_id("desk-languages")
+    assert offered is not None
+    assert {(o.get("value"), o.get("label")) for o in offered.find_all("option")} >= {
+        ("en", "English"),
+        ("de", "Deutsch"),
+        ("uk", "українська"),
+        ("ar", "العربية"),
+        ("fa", "فارسی"),
+    }
+
+    refused = client.post(
+        "/desk/blogs", data={"csrf": csrf, "title": "Idris", "slug": "idris", "language": "xx-!!"}
+    )
+    assert refused.status_code == 422
+    page = parse(refused.text)
+    field = page.by_id("f-language")
+    assert field is not None
+    assert (field.get("value"), field.get("aria-invalid")) == ("xx-!!", "true")
+    error = page.by_id("f-language-error")
+    assert error is not None
+    assert "Must be a language tag" in error.text
+    made = client.post(
+        "/desk/blogs",
+        data={"csrf": csrf, "title": "Буря Ідріс", "slug": "idris", "language": "uk"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    assert client.get("/api/v1/blogs/idris", headers=editor).json()["language"] == "uk"
+
+    settings = {
+        "csrf": csrf,
+        "title": "Буря Ідріс",
+        "standfirst": "",
+        "labels": "",
+        "closing_message": "",
+        "language": " ar ",
+        "translations": "storm-idris, sturm-idris\r\n\r\nburya\n",
+        "theme": "desert",
+    }
+    saved = client.post("/desk/blogs/idris/settings", data=settings, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    blog = client.get("/api/v1/blogs/idris", headers=editor).json()
+    assert (blog["language"], blog["translations"], blog["theme"]) == (
+        "ar",
+        ["storm-idris", "sturm-idris", "burya"],
+        "desert",
+    )
+    desk = parse(client.get("/desk/blogs/idris").text)
+    shown = desk.by_id("f-translations")
+    assert shown is not None
+    assert shown.raw_text == "storm-idris\nsturm-idris\nburya"
+    theme = desk.by_id("f-theme")
+    assert theme is not None
+    assert theme.get("value") == "desert"
+
+    itself = client.post(
+        "/desk/blogs/idris/settings", data={**settings, "translations": "burya\nidris"}
+    )
+    assert itself.status_code == 422
+    page = parse(itself.text)
+    assert page.by_id("f-translations-error") is not None
+    kept = page.by_id("f-translations")
+    assert kept is not None
+    assert kept.raw_text == "burya\nidris"
+    for name, value in (("theme", "Desert Night"), ("language", "klingon")):
+        wrong = client.post("/desk/blogs/idris/settings", data={**settings, name: value})
+        assert wrong.status_code == 422
+        assert parse(wrong.text).by_id(f"f-{name}-error") is not None
+
+    # A form without the new fields (one loaded before they existed) leaves them as they are.
+    old_form = {k: v for k, v in settings.items() if k not in ("language", "translations", "theme")}
+    client.post("/desk/blogs/idris/settings", data={**old_form, "title": "Ідріс"})
+    blog = client.get("/api/v1/blogs/idris", headers=editor).json()
+    assert (blog["title"], blog["language"], blog["theme"]) == ("Ідріс", "ar", "desert")
+    assert blog["translations"] == ["storm-idris", "sturm-idris", "burya"]

@@ -80,7 +80,10 @@ def _community(database: Database, settings: Settings) -> Story:
     with database.transaction() as session:
         admin = accounts.Actor.of(accounts.get_user(session, "chief"))
         blog = blogs.create_blog(
-            session, actor=admin, data=BlogCreate(slug="vote-count", title="Vote count")
+            session,
+            actor=admin,
+            data=BlogCreate(slug="vote-count", title="Vote count"),
+            default_language="en",
         )
         blogs.publish_blog(session, actor=admin, blog=blog)
 
