@@ -167,6 +167,9 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool) -> None:
     from liveticker.web import themes
 
     themes.load(settings.themes_file)  # a bad file is one line here, not a worker's traceback
+    from liveticker.domain.blogs import site_language
+
+    site_language(settings.default_language)
     database = _database(settings.database_url)
     database.upgrade()
     login = None

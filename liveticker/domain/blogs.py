@@ -93,7 +93,7 @@ def create_blog(
     _not_its_own_translation(data.slug, data.translations)
     if session.scalar(select(Blog.id).where(Blog.slug == data.slug)) is not None:
         raise Conflict(f"a blog with slug {data.slug!r} exists already", field="slug")
-    data = data.model_copy(update={"language": data.language or _site_language(default_language)})
+    data = data.model_copy(update={"language": data.language or site_language(default_language)})
     now = utcnow()
     blog = Blog(
         slug=data.slug,
@@ -229,7 +229,9 @@ def _not_its_own_translation(slug: str, translations: list[str]) -> None:
         )
 
 
-def _site_language(tag: str) -> str:
+def site_language(tag: str) -> str:
+    """The site's default language, checked: `serve` asks at start, so a bad setting is one
+    line there, not a 500 at the first new blog."""
     try:
         return languages.normalize(tag)
     except ValidationFailed:

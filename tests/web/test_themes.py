@@ -151,6 +151,19 @@ def test_serve_stops_at_a_bad_themes_file_with_one_line(
     assert not (tmp_path / "lt.db").exists()  # stopped before touching the database
 
 
+def test_serve_stops_at_a_bad_default_language_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVETICKER_DATABASE_URL", f"sqlite:///{tmp_path}/lt.db")
+    monkeypatch.setenv("LIVETICKER_DEFAULT_LANGUAGE", "klingon")
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: LIVETICKER_DEFAULT_LANGUAGE 'klingon' is not a language tag this site knows"
+    ]
+    assert not (tmp_path / "lt.db").exists()
+
+
 def test_a_good_file_extends_and_names_the_site_default(tmp_path: Path) -> None:
     loaded = themes.load(write(tmp_path, {"default": "harbour", "themes": {"harbour": HARBOUR}}))
     harbour = loaded.get("harbour")
