@@ -27,7 +27,7 @@ from liveticker.web import seo
 from liveticker.web.caching import not_modified
 from liveticker.web.deps import AppSettings, DbSession
 from liveticker.web.middleware import framable_policy
-from liveticker.web.pages import HERE, _cache_headers, _etag, _render, _shown_notes
+from liveticker.web.pages import HERE, _cache_headers, _etag, _render, _shown_notes, stream_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,16 +74,7 @@ def blog_embed(request: Request, session: DbSession, settings: AppSettings, slug
     headers = _embed_headers(blog, request, settings, base)
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
-    page = posts.stream_page(session, blog=blog, limit=EMBED_POSTS)
-    shown = ([page.pinned] if page.pinned else []) + page.posts
-    context = {
-        "blog": blog,
-        "page": page,
-        "shown": shown,
-        "notes": _shown_notes(session, shown),
-        "base": base,
-        "key_points": blogs.key_points_html(blog),
-    }
+    context = stream_context(session, blog=blog, base=base, before=None, limit=EMBED_POSTS)
     return _render(request, "embed.html", context, settings=settings, blog=blog, headers=headers)
 
 

@@ -94,6 +94,23 @@ def _shown_notes(session: DbSession, shown: list[Post]) -> dict[int, list[dict[s
     }
 
 
+def stream_context(
+    session: DbSession, *, blog: Blog, base: str, before: str | None, limit: int
+) -> dict[str, Any]:
+    """What a page of the blog's stream renders: the page of posts (pinned first), the notes
+    under them, the key points. The blog page's and its embed's."""
+    page = posts.stream_page(session, blog=blog, before=before, limit=limit)
+    shown = ([page.pinned] if page.pinned else []) + page.posts
+    return {
+        "blog": blog,
+        "page": page,
+        "shown": shown,
+        "notes": _shown_notes(session, shown),
+        "base": base,
+        "key_points": blogs.key_points_html(blog),
+    }
+
+
 def _etag(blog: Blog, request: Request, base: str, siblings: list[Blog] | None = None) -> str:
     """Strong validator from what the page is made of: the blog row, its look's digest (a
     new logo or link in the themes file is a new page), and the siblings in other languages
@@ -167,15 +184,9 @@ def blog_page(
     headers = _cache_headers(blog, _etag(blog, request, base, siblings))
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
-    page = posts.stream_page(session, blog=blog, before=before, limit=settings.page_size)
-    shown = ([page.pinned] if page.pinned else []) + page.posts
-    context = {
-        "blog": blog,
-        "page": page,
-        "shown": shown,
-        "notes": _shown_notes(session, shown),
-        "base": base,
-        "key_points": blogs.key_points_html(blog),
+    context = stream_context(session, blog=blog, base=base, before=before, limit=settings.page_size)
+    shown = context["shown"]
+    context |= {
         "alternates": _alternates(blog, siblings, base),
         "meta": seo.blog_meta(
             blog,
