@@ -323,7 +323,7 @@ def test_a_legal_removal_erases_the_text_says_why_and_leaves_the_page_live(
     with database.transaction(write=False) as session:
         log = session.scalars(select(Event).order_by(Event.seq)).all()
         assert log[-1].kind == "notes"
-        assert log[-1].data == {"post_id": post["id"], "notes": []}
+        assert log[-1].data == {"post_id": post["id"], "language": "en", "notes": []}
         assert "SECRET" not in repr([event.data for event in log])
         assert session.scalar(select(Note.text).where(Note.id == note_id)) == ""
     audit = client.get("/api/v1/audit", headers=accounts_by_role["admin"].headers).json()

@@ -105,7 +105,7 @@ def test_a_purged_post_is_gone(
     page = client.get(f"/blogs/storm/posts/{post['id']}")
     assert page.status_code == 410
     assert page.headers["content-type"].startswith("text/html")
-    assert "<h1>Removed</h1>" in page.text
+    assert "<h1>This page was removed</h1>" in page.text
     assert "This post has been removed." in page.text
     short = client.get(f"/p/{post['short_code']}", follow_redirects=False)
     assert short.status_code == 410

@@ -187,7 +187,7 @@ def test_the_loader_on_another_origin_frames_the_embed_and_sizes_it(
 
         # A link to the site opens in a new tab, not inside the frame.
         with context.expect_page() as opened:
-            embed.locator(f"#post-{post['id']} footer a", has_text="Link to this post").click()
+            embed.locator(f"#post-{post['id']} a.permalink").click()
         new_tab = opened.value
         new_tab.wait_for_load_state()
         assert new_tab.url == f"{blog['url']}/posts/{post['id']}"

@@ -46,12 +46,18 @@ def test_live_fragments_speak_the_blogs_language(
 ) -> None:
     make_blog("sturm", title="Sturm: live", language="de")
     make_blog("storm", title="Storm: live")
+    versions = {}
+    for slug in ("sturm", "storm"):  # the page's version: its stream continues from there
+        feed = get_page(client, f"/blogs/{slug}")[1].find(role="feed")
+        assert feed is not None
+        versions[slug] = feed.get("data-version")
     make_post("sturm", "Das Wasser steigt.", key_event=True)
     make_post("storm", "Water is rising.", key_event=True)
     german = i18n.language("de").gettext("Key event")
     assert german != "Key event"
     for slug, badge in (("sturm", german), ("storm", "Key event")):
-        changes = client.get(f"/api/v1/blogs/{slug}/changes", params={"after": 0}).json()
+        after = {"after": versions[slug]}
+        changes = client.get(f"/api/v1/blogs/{slug}/changes", params=after).json()
         events = changes["events"]
         fragments = [event["data"]["html"] for event in events if event["event"] == "post"]
         assert fragments, slug

@@ -15,7 +15,10 @@ from tests.images import camera_jpeg
 from tests.web.htmltree import Node
 from tests.web.test_pages import assert_accessible_structure, get_page
 
-SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
+SIZES = (
+    "(min-width: 46rem) 44rem, (min-resolution: 2.5dppx) calc((100vw - 2rem) * 2 / 3), "
+    "calc(100vw - 2rem)"
+)
 
 
 @pytest.fixture
