@@ -134,8 +134,16 @@ def test_axe_finds_no_violation(
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
             scheme == "dark"
         )
-        if name == "blog-rtl":
+        if name == "blog-rtl":  # the Arabic demo blog: mirrored, its dates in Arabic
             assert page.locator("html").get_attribute("dir") == "rtl"
+            direction = "() => getComputedStyle(document.querySelector('.feed')).direction"
+            assert page.evaluate(direction) == "rtl"
+            key = page.locator("[role=feed] > article.key-event").first
+            assert key.evaluate("el => getComputedStyle(el).borderRightWidth") == "4px"
+            page.wait_for_function(
+                "() => /[\u0600-\u06ff]/.test("
+                "document.querySelector('[role=feed] time').textContent)"
+            )
         violations = run_axe(page)
         assert violations == [], "\n" + violations_report(violations)
     finally:
