@@ -101,8 +101,9 @@ def post_embed(
 
 @router.api_route(LOADER_PATH, methods=["GET", "HEAD"])
 def loader(request: Request) -> Response:
-    """The script integrators paste (before the static files, whose day of caching is for
-    URLs with ?v=). Any site may load it, with or without CORS."""
+    """The script integrators paste: a stable URL (a route before the static files, whose
+    plain names live 5 minutes) cached for an hour. Any site may load it, with or without
+    CORS."""
     headers = {
         "ETag": LOADER_ETAG,
         "Cache-Control": LOADER_CACHE,
