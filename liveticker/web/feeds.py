@@ -17,6 +17,7 @@ from liveticker.storage.models import Blog, Post
 from liveticker.web import seo
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML = "http://www.w3.org/XML/1998/namespace"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -25,7 +26,8 @@ ElementTree.register_namespace("", ATOM)
 
 def atom_feed(blog: Blog, posts: list[Post], *, base: str, site_name: str) -> bytes:
     """The feed document; `posts` newest first, `base` the site's absolute URL."""
-    feed = ElementTree.Element(f"{{{ATOM}}}feed")
+    # xml:lang: feed readers show the text in the blog's language (and direction).
+    feed = ElementTree.Element(f"{{{ATOM}}}feed", {f"{{{XML}}}lang": blog.language})
     blog_url = base + seo.blog_path(blog)
     _text(feed, "id", blog_url)
     _text(feed, "title", blog.title)

@@ -39,6 +39,7 @@ def test_feed_has_rfc_4287_essentials_newest_first(
     last = make_post("storm", "Water is *rising*.\n\nSecond paragraph.", headline="Latest")
     feed = atom(client)
     assert feed.tag == ATOM + "feed"
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     assert one(feed, "id").text == "http://testserver/blogs/storm"
     assert one(feed, "title").text == "Storm over the coast"
     assert one(feed, "subtitle").text == "Winds of 120 km/h."
